@@ -1,7 +1,8 @@
 """zh-CN / en user-facing text.
 
-Messages live in ``gep/messages/*.toml`` (one file per area) as ``key -> {zh, en}`` templates with ``{placeholders}`` and are
-rendered late, so the same problem can be shown in either language. Code, logs and docs are English.
+Messages live in ``gep/messages/*.toml`` (one file per area) as ``key -> {zh, en}`` templates
+with ``{placeholders}`` and are rendered late, so the same problem can be shown in either
+language. Code, logs and docs are English.
 """
 
 from __future__ import annotations

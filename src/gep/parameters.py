@@ -1,10 +1,12 @@
 """Parameters with provenance: value, unit, price base year, source and a reliability tag.
 
-Defaults live in ``gep/data/parameters/*.toml`` (one file per area, merged; a name defined twice is an error); method profiles and account specs override them. An
-override keeps the unit and records its own source, so every number in an account traces back.
-Tags: ``verified`` (read in a primary or authoritative source), ``secondary`` (read in a peer-reviewed
-application), ``unverified`` (from memory or inference; check before relying on it), ``synthetic``
-(demo data), ``user`` (given in an account spec).
+Defaults live in ``gep/data/parameters/*.toml`` (one file per area, merged; a name defined twice
+is an error); method profiles and account specs override them. An override keeps the unit and
+records its own source, so every number in an account traces back.
+
+Tags: ``verified`` (read in a primary or authoritative source), ``secondary`` (read in a
+peer-reviewed application), ``unverified`` (from memory or inference; check before relying on
+it), ``synthetic`` (demo data), ``user`` (given in an account spec).
 """
 
 from __future__ import annotations

@@ -23,6 +23,59 @@ from gep.parameters import ParameterSet
 
 
 @dataclass(frozen=True)
+class LayerInput:
+    """A raster layer a service reads, by its name in the layer vocabulary (``catalog/layers.toml``)."""
+
+    name: str
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class TableInput:
+    """A table a service reads (``reservoirs``, ``pollutant_loads``...) and the columns it needs."""
+
+    name: str
+    columns: tuple[str, ...]
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class ServiceDeclaration:
+    """What a service needs and produces, declared once and read by validation, the catalogue, the
+    engine and the report's method table.
+
+    Attributes:
+        item_id: catalogue id of the item (``water_conservation``...).
+        unit: unit of the main physical quantity per pixel (``m3``, ``t``, ``kWh``...).
+        layers: raster layers read. Derived layers (``ls_factor``) are computed by the engine from
+            their sources and listed in ``derived_layers`` instead.
+        class_columns: columns of the ``landcover_params`` class table read.
+        tables: other tables read.
+        parameters: names of parameters read (from ``gep/data/parameters/*.toml``).
+        components: (name, unit) of each sub-quantity reported beside the main quantity.
+        variants: formula variants supported; the first is the default. A profile picks one.
+        derived_layers: layers the engine derives before calling (e.g. ``ls_factor`` from ``dem``).
+        whole_grid: True when the computation needs the whole grid at once (routing, regional caps);
+            False when it is per pixel and may run in chunks.
+        valuation: valuation method id (``shadow_engineering``, ``replacement_cost``...).
+        formula: the formula in one line, for the report's method table.
+    """
+
+    item_id: str
+    unit: str
+    layers: tuple[LayerInput, ...] = ()
+    class_columns: tuple[str, ...] = ()
+    tables: tuple[TableInput, ...] = ()
+    parameters: tuple[str, ...] = ()
+    components: tuple[tuple[str, str], ...] = ()
+    variants: tuple[str, ...] = ()
+    derived_layers: tuple[str, ...] = ()
+    whole_grid: bool = False
+    valuation: str = ""
+    formula: str = ""
+
+
+@dataclass(frozen=True)
 class ServiceContext:
     """Everything a service may read.
 
