@@ -1,0 +1,45 @@
+"""One account run: prepare inputs, compute the items, write the outputs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from gep.engine.compute import ItemRun, run_services
+from gep.engine.outputs import check_output_dir, write_outputs
+from gep.inputs.prepare import PreparedInputs, prepare_inputs
+from gep.problems import GepInputError
+from gep.spec import AccountSpec
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class AccountRun:
+    prepared: PreparedInputs
+    runs: tuple[ItemRun, ...]
+    out_dir: Path
+
+
+def run_account(
+    spec: AccountSpec,
+    out_dir: Path | None = None,
+    *,
+    progress: Progress | None = None,
+    extra_files: Mapping[str, str] | None = None,
+    prepared: PreparedInputs | None = None,
+) -> AccountRun:
+    """Compute the account described by ``spec`` and write it to ``out_dir`` (default: the spec's
+    ``output``). Raises :class:`GepInputError` listing every input error before computing anything."""
+    report = progress or (lambda step, fraction: None)
+    target = Path(out_dir) if out_dir is not None else spec.output_dir
+    check_output_dir(target.resolve())
+    if prepared is None:
+        prepared = prepare_inputs(spec, lambda step, f: report(f"inputs: {step}", 0.3 * f))
+    if not prepared.ok:
+        raise GepInputError([p for p in prepared.problems if p.severity == "error"])
+    runs = run_services(prepared, lambda step, f: report(step, 0.3 + 0.5 * f))
+    written = write_outputs(prepared, runs, target, extra_files=extra_files,
+                            progress=lambda step, f: report(step, 0.8 + 0.2 * f))
+    return AccountRun(prepared, tuple(runs), written)

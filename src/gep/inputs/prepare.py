@@ -1,0 +1,372 @@
+"""Read, align and check every input an account spec names, collecting all problems.
+
+:func:`prepare_inputs` is the one pass shared by ``gep validate`` and ``gep account``: it opens the
+regions, builds the account grid, aligns each raster onto it, reads the tables, applies parameter
+overrides and checks everything against what the selected items declare. Problems are collected,
+not raised, so a user sees all of them at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from pyproj import Transformer
+
+from gep.catalog import load_catalog
+from gep.grid import AccountGrid
+from gep.inputs.rasters import AlignedLayer, read_aligned
+from gep.inputs.tables import check_columns, check_numeric, read_table
+from gep.inputs.units import same_unit
+from gep.parameters import ParameterSet, default_parameters
+from gep.problems import Problem, error, has_errors, warning
+from gep.regions import RegionSet, read_regions, read_zones, validate_regions
+from gep.services.registry import services
+from gep.spec import AccountSpec
+from gep.zonal import RegionIndex, grid_for_regions, rasterize_regions
+
+CLASS_TABLE = "landcover_params"
+POINT_TABLES = ("reservoirs", "lakes")
+NODATA_WARN_SHARE = 0.05
+"""A region with more than this share of nodata pixels in a layer gets a warning."""
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class PreparedInputs:
+    """Everything an account run needs, aligned and checked."""
+
+    spec: AccountSpec
+    profile_id: str
+    selected_items: tuple[str, ...]
+    computable_items: tuple[str, ...]
+    skipped_items: dict[str, str]
+    grid: AccountGrid | None = None
+    regions: RegionSet | None = None
+    index: RegionIndex | None = None
+    layers: dict[str, AlignedLayer] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    classes: pd.DataFrame | None = None
+    params: ParameterSet = field(default_factory=ParameterSet)
+    region_params: dict[str, dict[str, float]] = field(default_factory=dict)
+    variants: dict[str, str] = field(default_factory=dict)
+    options: dict[str, object] = field(default_factory=dict)
+    synthetic_inputs: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.problems)
+
+
+def prepare_inputs(spec: AccountSpec, progress: Progress | None = None) -> PreparedInputs:
+    """Read and check all inputs of ``spec``. Never raises for bad input: see ``.problems``."""
+    report = progress or (lambda step, fraction: None)
+    catalog = load_catalog()
+    problems: list[Problem] = []
+    src = str(spec.source)
+
+    try:
+        profile = catalog.profile(spec.account.profile)
+    except KeyError:
+        problems.append(
+            error("spec_unknown_profile", src, "account.profile", value=spec.account.profile,
+                  expected=", ".join(p.id for p in catalog.profiles))
+        )
+        return PreparedInputs(spec, spec.account.profile, (), (), {}, problems=problems)
+
+    selected = tuple(profile.items)
+    declared = services()
+    skipped: dict[str, str] = {
+        item.id: "excluded by profile" for item in catalog.items if item.id not in selected
+    }
+    candidates = [i for i in selected if i in declared]
+    for item_id in selected:
+        if item_id not in declared:
+            skipped[item_id] = "no spatial service module yet"
+
+    prepared = PreparedInputs(spec, profile.id, selected, (), skipped, problems=problems)
+    prepared.variants = dict(profile.variants)
+    prepared.options = dict(profile.options)
+
+    # regions and grid
+    report("regions", 0.0)
+    regions = _read_regions(spec, problems)
+    if regions is None:
+        return prepared
+    prepared.regions = regions
+    grid = grid_for_regions(regions, spec.account.resolution, spec.account.crs)
+    prepared.grid = grid
+    index = rasterize_regions(regions, grid)
+    prepared.index = index
+
+    # layers
+    needed_layers = {
+        layer.name
+        for item_id in candidates
+        for layer in declared[item_id].declaration.layers
+    } | {
+        source
+        for item_id in candidates
+        for derived in declared[item_id].declaration.derived_layers
+        for source in catalog.layer(derived).derived_from
+    }
+    names = sorted(set(spec.layers) | needed_layers)
+    for n, name in enumerate(names):
+        report(f"layer {name}", n / max(1, len(names)))
+        if name not in spec.layers:
+            continue
+        _prepare_layer(spec, name, grid, index, prepared, catalog)
+
+    # tables
+    for name, table_spec in spec.tables.items():
+        frame, table_problems = read_table(spec.resolve(table_spec.path), table_spec.sheet)
+        problems.extend(table_problems)
+        if frame is not None:
+            prepared.tables[name] = frame
+            if _is_synthetic_table(frame):
+                prepared.synthetic_inputs.append(str(spec.resolve(table_spec.path)))
+    _project_points(prepared, grid)
+
+    # which items can run
+    computable = []
+    for item_id in candidates:
+        missing = _missing_inputs(declared[item_id].declaration, spec, prepared, catalog)
+        if missing:
+            skipped[item_id] = "missing inputs: " + ", ".join(missing)
+            problems.append(warning("item_skipped", src, item_id, item=item_id, missing=", ".join(missing)))
+        else:
+            computable.append(item_id)
+    prepared.computable_items = tuple(computable)
+
+    # class table and parameters
+    _prepare_classes(spec, prepared, [declared[i].declaration for i in computable])
+    _prepare_parameters(spec, profile, prepared, [declared[i].declaration for i in computable])
+    for name in (CLASS_TABLE, "pollutant_loads", *POINT_TABLES):
+        if name in prepared.tables and "region_code" in prepared.tables[name].columns:
+            _check_region_codes(prepared, name)
+    report("done", 1.0)
+    return prepared
+
+
+def _read_regions(spec: AccountSpec, problems: list[Problem]) -> RegionSet | None:
+    r = spec.regions
+    regions, region_problems = read_regions(
+        spec.resolve(r.path),
+        code_field=r.code_field,
+        name_field=r.name_field,
+        level_field=r.level_field,
+        parent_field=r.parent_field,
+        name_en_field=r.name_en_field,
+        layer=r.layer,
+    )
+    problems.extend(region_problems)
+    if regions is None:
+        return None
+    if not regions.regions:
+        problems.append(error("regions_empty", str(spec.resolve(r.path))))
+        return None
+    zones = []
+    for z in spec.zones:
+        found, zone_problems = read_zones(
+            spec.resolve(z.path), code_field=z.code_field, name_field=z.name_field,
+            kind_field=z.kind_field, layer=z.layer,
+        )
+        zones.extend(found)
+        problems.extend(zone_problems)
+    regions = regions.with_zones(zones)
+    problems.extend(validate_regions(regions))
+    return regions
+
+
+def _prepare_layer(spec, name, grid, index: RegionIndex, prepared: PreparedInputs, catalog) -> None:
+    problems = prepared.problems
+    layer_spec = spec.layers[name]
+    path = spec.resolve(layer_spec.path)
+    try:
+        vocabulary = catalog.layer(name)
+    except KeyError:
+        problems.append(
+            error("spec_unknown_layer", str(spec.source), f"layers.{name}", value=name,
+                  expected=", ".join(sorted(layer.name for layer in catalog.layers if not layer.derived)))
+        )
+        return
+    categorical = vocabulary.kind == "categorical"
+    if not categorical:
+        if layer_spec.unit is None:
+            problems.append(error("spec_unit_missing", str(spec.source), f"layers.{name}", expected=vocabulary.unit))
+        elif not same_unit(layer_spec.unit, vocabulary.unit):
+            problems.append(
+                error("spec_unit_mismatch", str(spec.source), f"layers.{name}", value=layer_spec.unit,
+                      expected=vocabulary.unit)
+            )
+    layer, layer_problems = read_aligned(name, path, grid, categorical=categorical, band=layer_spec.band)
+    problems.extend(layer_problems)
+    if layer is None:
+        return
+    prepared.layers[name] = layer
+    if layer.tags.get("SYNTHETIC", "").lower() in ("yes", "true", "1"):
+        prepared.synthetic_inputs.append(str(path))
+    inside = index.inside
+    if not categorical:
+        values = layer.data[inside & ~np.isnan(layer.data)]
+        if values.size:
+            if vocabulary.min is not None and (low := values < vocabulary.min).any():
+                problems.append(error("raster_below_min", str(path), name, count=int(low.sum()),
+                                      expected=vocabulary.min, value=float(values.min())))
+            if vocabulary.max is not None and (high := values > vocabulary.max).any():
+                problems.append(warning("raster_above_max", str(path), name, count=int(high.sum()),
+                                        expected=vocabulary.max, value=float(values.max())))
+        missing = np.isnan(layer.data)
+    else:
+        missing = layer.data < 0
+    _check_coverage(path, name, missing, index, prepared)
+
+
+def _check_coverage(path, name, missing: np.ndarray, index: RegionIndex, prepared: PreparedInputs) -> None:
+    counts = index.pixel_counts()
+    gaps = index.region_sums(missing.astype(np.float64))
+    names = {r.code: r.name for r in prepared.regions.regions}
+    for code, total in counts.items():
+        if total == 0:
+            continue
+        share = gaps[code] / total
+        if share >= 1.0:
+            prepared.problems.append(error("region_not_covered", str(path), name, code=code, name=names[code]))
+        elif share > NODATA_WARN_SHARE:
+            prepared.problems.append(
+                warning("region_nodata_share", str(path), name, code=code, name=names[code], share=share,
+                        limit=NODATA_WARN_SHARE)
+            )
+
+
+def _missing_inputs(declaration, spec: AccountSpec, prepared: PreparedInputs, catalog) -> list[str]:
+    missing = [layer.name for layer in declaration.layers if layer.required and layer.name not in spec.layers]
+    for derived in declaration.derived_layers:
+        missing += [s for s in catalog.layer(derived).derived_from if s not in spec.layers]
+    missing += [t.name for t in declaration.tables if t.required and t.name not in spec.tables]
+    if declaration.class_columns and CLASS_TABLE not in spec.tables:
+        missing.append(CLASS_TABLE)
+    if declaration.class_columns and "landcover" not in spec.layers:
+        missing.append("landcover")
+    # a table that is given but failed to read makes the item impossible too (its error is reported)
+    for t in declaration.tables:
+        if t.name in spec.tables and t.name not in prepared.tables:
+            missing.append(t.name)
+    return sorted(set(missing))
+
+
+def _prepare_classes(spec: AccountSpec, prepared: PreparedInputs, declarations) -> None:
+    if CLASS_TABLE not in prepared.tables:
+        return
+    frame = prepared.tables[CLASS_TABLE]
+    source = str(spec.resolve(spec.tables[CLASS_TABLE].path))
+    needed = tuple(sorted({c for d in declarations for c in d.class_columns}))
+    column_problems = check_columns(frame, ("class", *needed), source) + check_numeric(frame, ("class", *needed), source)
+    prepared.problems.extend(column_problems)
+    if column_problems:
+        return
+    classes = frame.copy()
+    classes["class"] = classes["class"].astype(int)
+    classes = classes.set_index("class")
+    for code, overrides in spec.parameters.classes.items():
+        if int(code) not in classes.index:
+            prepared.problems.append(error("class_override_unknown", str(spec.source), f"parameters.classes.{code}", value=code))
+            continue
+        for column, value in overrides.items():
+            if column not in classes.columns:
+                prepared.problems.append(
+                    error("class_column_unknown", str(spec.source), f"parameters.classes.{code}", value=column,
+                          expected=", ".join(classes.columns))
+                )
+                continue
+            classes.loc[int(code), column] = float(value)
+    prepared.classes = classes
+    landcover = prepared.layers.get("landcover")
+    if landcover is None:
+        return
+    present = np.unique(landcover.data[prepared.index.inside & (landcover.data >= 0)])
+    absent = sorted(int(c) for c in present if int(c) not in classes.index)
+    if absent:
+        prepared.problems.append(error("class_missing_in_table", source, "class", value=absent))
+    known = [int(c) for c in present if int(c) in classes.index]
+    for column in needed:
+        values = pd.to_numeric(classes.loc[known, column], errors="coerce")
+        empty = sorted(int(c) for c in values.index[values.isna()])
+        if empty:
+            prepared.problems.append(error("class_value_missing", source, column, value=empty))
+
+
+def _prepare_parameters(spec: AccountSpec, profile, prepared: PreparedInputs, declarations) -> None:
+    params = default_parameters()
+    if profile.parameters:
+        params = params.with_values(profile.parameters, source=f"method profile {profile.id}", tag="secondary")
+    src = str(spec.source)
+    known = sorted(params)
+    account_overrides = {}
+    for name, value in spec.parameters.account.items():
+        if name not in params:
+            prepared.problems.append(error("spec_unknown_parameter", src, f"parameters.{name}", value=name,
+                                           expected=", ".join(known)))
+        else:
+            account_overrides[name] = value
+    if account_overrides:
+        params = params.with_values(account_overrides, source=f"account spec {spec.source.name}")
+    prepared.params = params
+    region_codes = {r.code for r in prepared.regions.regions}
+    for code, overrides in spec.parameters.regions.items():
+        if code not in region_codes:
+            prepared.problems.append(error("spec_unknown_region", src, f"parameters.regions.{code}", value=code))
+            continue
+        for name in overrides:
+            if name not in params:
+                prepared.problems.append(
+                    error("spec_unknown_parameter", src, f"parameters.regions.{code}.{name}", value=name,
+                          expected=", ".join(known))
+                )
+        prepared.region_params[code] = {k: float(v) for k, v in overrides.items() if k in params}
+
+
+def _project_points(prepared: PreparedInputs, grid: AccountGrid) -> None:
+    to_grid = Transformer.from_crs("EPSG:4326", grid.crs, always_xy=True)
+    for name in POINT_TABLES:
+        frame = prepared.tables.get(name)
+        if frame is None:
+            continue
+        source = str(prepared.spec.resolve(prepared.spec.tables[name].path))
+        problems = check_columns(frame, ("lon", "lat"), source) + check_numeric(frame, ("lon", "lat"), source)
+        prepared.problems.extend(problems)
+        if problems or frame.empty:
+            frame["x"] = pd.Series(dtype=float)
+            frame["y"] = pd.Series(dtype=float)
+            continue
+        x, y = to_grid.transform(frame["lon"].astype(float).to_numpy(), frame["lat"].astype(float).to_numpy())
+        frame["x"], frame["y"] = x, y
+
+
+def _check_region_codes(prepared: PreparedInputs, name: str) -> None:
+    frame = prepared.tables[name]
+    codes = {r.code for r in prepared.regions.regions}
+    source = str(prepared.spec.resolve(prepared.spec.tables[name].path))
+    frame["region_code"] = frame["region_code"].map(_code_text)
+    unknown = sorted(set(frame["region_code"].dropna()) - codes)
+    for code in unknown:
+        prepared.problems.append(error("spec_unknown_region", source, "region_code", value=code))
+
+
+def _code_text(value) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _is_synthetic_table(frame: pd.DataFrame) -> bool:
+    for column in ("source", "note"):
+        if column in frame.columns and frame[column].astype(str).str.contains("synthetic", case=False).any():
+            return True
+    return False

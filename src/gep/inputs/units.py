@@ -1,0 +1,34 @@
+"""Compare unit strings written by people: ``mm/a``, ``mm/yr``, ``mm a-1`` are the same unit."""
+
+from __future__ import annotations
+
+import re
+
+_ALIASES = {
+    "yr": "a",
+    "year": "a",
+    "years": "a",
+    "y": "a",
+    "ha": "hm2",
+    "hm²": "hm2",
+    "m²": "m2",
+    "m³": "m3",
+    "day": "d",
+    "days": "d",
+    "metre": "m",
+    "meter": "m",
+    "meters": "m",
+    "metres": "m",
+}
+
+
+def normalize_unit(unit: str) -> str:
+    """Canonical spelling of a unit: lower case, no spaces, ``x-1`` written ``/x``, aliases folded."""
+    text = re.sub(r"\s+", "*", unit.strip().lower().replace("·", "*"))
+    text = re.sub(r"\*?([a-z²³0-9]+)\^?-1", r"/\1", text)
+    parts = re.split(r"([*/()])", text)
+    return "".join(_ALIASES.get(p, p) for p in parts)
+
+
+def same_unit(a: str, b: str) -> bool:
+    return normalize_unit(a) == normalize_unit(b)
