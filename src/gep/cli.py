@@ -78,9 +78,7 @@ def validate(
         print_problems(problems, lang, console)
         errors = sum(p.severity == "error" for p in problems)
         warnings = len(problems) - errors
-        summary = (
-            f"{errors} 个错误，{warnings} 个警告" if lang == "zh" else f"{errors} error(s), {warnings} warning(s)"
-        )
+        summary = f"{errors} 个错误，{warnings} 个警告" if lang == "zh" else f"{errors} error(s), {warnings} warning(s)"
         console.print(summary, style="bold red" if errors else "bold green", highlight=False)
     if has_errors(problems):
         raise typer.Exit(1)
@@ -99,8 +97,6 @@ def demo(
 
     code = run_demo(out=out, resolution=resolution, lang=_lang(lang), quiet=quiet, cache=cache)
     raise typer.Exit(code)
-
-
 
 
 @app.command()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import tomllib
 from functools import cache
 from importlib import resources
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
@@ -31,6 +31,16 @@ def _messages() -> dict[str, dict[str, str]]:
     return merged
 
 
+class Text(NamedTuple):
+    """A short bilingual phrase passed as a message parameter (e.g. what kind of file was expected)."""
+
+    zh: str
+    en: str
+
+    def __str__(self) -> str:
+        return self.en
+
+
 def check_lang(lang: str) -> Lang:
     """Return ``lang`` if it is a supported language, else raise ValueError naming the choices."""
     if lang not in LANGS:
@@ -45,7 +55,8 @@ def message(key: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
     """
     lang = check_lang(lang)
     templates = _messages()[key]
-    return templates[lang].format(**params)
+    rendered = {k: (getattr(v, lang) if isinstance(v, Text) else v) for k, v in params.items()}
+    return templates[lang].format(**rendered)
 
 
 def has_message(key: str) -> bool:

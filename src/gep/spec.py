@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gep.grid import DEFAULT_CRS
+from gep.i18n import Text
 from gep.problems import Problem, error
 
 
@@ -112,7 +113,7 @@ def load_spec(path: str | Path) -> tuple[AccountSpec | None, list[Problem]]:
     """Read and parse an account spec. Returns (spec or None, problems)."""
     path = Path(path)
     if not path.is_file():
-        return None, [error("file_not_found", str(path), what="account spec (TOML)")]
+        return None, [error("file_not_found", str(path), what=Text("核算配置文件（TOML）", "account spec (TOML)"))]
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -123,9 +124,7 @@ def load_spec(path: str | Path) -> tuple[AccountSpec | None, list[Problem]]:
 def parse_spec(raw: dict[str, Any], path: Path) -> tuple[AccountSpec | None, list[Problem]]:
     """Parse an already-read TOML mapping; ``path`` is where it came from."""
     try:
-        spec = AccountSpec.model_validate(
-            {**raw, "base_dir": path.resolve().parent, "source": path.resolve()}
-        )
+        spec = AccountSpec.model_validate({**raw, "base_dir": path.resolve().parent, "source": path.resolve()})
     except ValidationError as exc:
         problems = [
             error(

@@ -76,9 +76,7 @@ def rasterize_regions(regions, grid: AccountGrid) -> RegionIndex:
     parents = tuple(r.parent for r in projected.regions)
     shapes = [(r.geometry, i) for i, r in enumerate(projected.regions) if not r.geometry.is_empty]
     if shapes:
-        unit_index = rasterize(
-            shapes, out_shape=grid.shape, transform=grid.transform, fill=-1, dtype="int32"
-        )
+        unit_index = rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=-1, dtype="int32")
     else:
         unit_index = np.full(grid.shape, -1, dtype=np.int32)
     index_of = {code: i for i, code in enumerate(codes)}

@@ -127,11 +127,7 @@ def _apply_region_overrides(
     service: Service, ctx: ServiceContext, result: ServiceResult, prepared: PreparedInputs, chunk_rows: int
 ) -> ServiceResult:
     used = set(service.declaration.parameters)
-    overrides = [
-        (code, values)
-        for code, values in prepared.region_params.items()
-        if used & set(values)
-    ]
+    overrides = [(code, values) for code, values in prepared.region_params.items() if used & set(values)]
     if not overrides:
         return result
     depth = {r.code: prepared.regions.depth(r.code) for r in prepared.regions.regions}
@@ -147,7 +143,9 @@ def _apply_region_overrides(
 
 def _merge(base: ServiceResult, regional: ServiceResult, mask: np.ndarray, code: str) -> ServiceResult:
     components = tuple(
-        replace(b, physical=np.where(mask, r.physical, b.physical), value_yuan=np.where(mask, r.value_yuan, b.value_yuan))
+        replace(
+            b, physical=np.where(mask, r.physical, b.physical), value_yuan=np.where(mask, r.value_yuan, b.value_yuan)
+        )
         for b, r in zip(base.components, regional.components, strict=True)
     )
     return replace(
@@ -163,5 +161,7 @@ def _mask_outside(result: ServiceResult, inside: np.ndarray) -> ServiceResult:
     def clean(a: np.ndarray) -> np.ndarray:
         return np.where(inside, np.asarray(a, dtype=np.float64), np.nan)
 
-    components = tuple(replace(c, physical=clean(c.physical), value_yuan=clean(c.value_yuan)) for c in result.components)
+    components = tuple(
+        replace(c, physical=clean(c.physical), value_yuan=clean(c.value_yuan)) for c in result.components
+    )
     return replace(result, physical=clean(result.physical), value_yuan=clean(result.value_yuan), components=components)

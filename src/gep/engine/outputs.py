@@ -14,7 +14,6 @@ import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from gep import __version__
@@ -78,10 +77,21 @@ def method_rows(prepared: PreparedInputs, runs: list[ItemRun]) -> pd.DataFrame:
         run = by_item.get(item.id)
         if run is None:
             reason = prepared.skipped_items.get(item.id, "not selected")
-            rows.append({"item": item.id, "name_zh": item.name_zh, "name_en": item.name_en,
-                         "category": item.category, "status": "excluded" if "profile" in reason else "skipped",
-                         "reason": reason, "variant": "", "formula": "", "parameters": "", "unverified": "",
-                         "notes": ""})
+            rows.append(
+                {
+                    "item": item.id,
+                    "name_zh": item.name_zh,
+                    "name_en": item.name_en,
+                    "category": item.category,
+                    "status": "excluded" if "profile" in reason else "skipped",
+                    "reason": reason,
+                    "variant": "",
+                    "formula": "",
+                    "parameters": "",
+                    "unverified": "",
+                    "notes": "",
+                }
+            )
             continue
         declaration = run.service.declaration
         used = run.result.parameters_used or declaration.parameters
@@ -97,9 +107,7 @@ def method_rows(prepared: PreparedInputs, runs: list[ItemRun]) -> pd.DataFrame:
                 "reason": "",
                 "variant": prepared.variants.get(item.id) or (declaration.variants[0] if declaration.variants else ""),
                 "formula": declaration.formula,
-                "parameters": "; ".join(
-                    f"{p.name}={p.value:g} {p.unit} [{p.tag}] ({p.source})" for p in params
-                ),
+                "parameters": "; ".join(f"{p.name}={p.value:g} {p.unit} [{p.tag}] ({p.source})" for p in params),
                 "unverified": ", ".join(unverified),
                 "notes": " | ".join(run.result.notes),
             }
@@ -124,9 +132,16 @@ def region_checks(prepared: PreparedInputs, account: pd.DataFrame) -> list[dict]
             parent = float(values[region.code])
             total_children = float(values[child_codes].sum())
             remainder = parent - total_children
-            checks.append({"region_code": region.code, "item": item, "parent_yuan": parent,
-                           "children_yuan": total_children, "residual_yuan": remainder,
-                           "own_pixels": int((index.unit_index == index.codes.index(region.code)).sum())})
+            checks.append(
+                {
+                    "region_code": region.code,
+                    "item": item,
+                    "parent_yuan": parent,
+                    "children_yuan": total_children,
+                    "residual_yuan": remainder,
+                    "own_pixels": int((index.unit_index == index.codes.index(region.code)).sum()),
+                }
+            )
     return checks
 
 
@@ -151,20 +166,34 @@ def write_outputs(
         synthetic = bool(prepared.synthetic_inputs) or prepared.spec.account.synthetic
         for n, run in enumerate(runs):
             report(f"maps {run.service.item_id}", n / max(1, len(runs)))
-            tags = {"ITEM": run.service.item_id, "PROFILE": prepared.profile_id, "YEAR": str(prepared.spec.account.year),
-                    "GEP_VERSION": __version__, "SYNTHETIC": "yes" if synthetic else "no"}
-            write_cog(maps / f"{run.service.item_id}_physical.tif", run.result.physical, grid,
-                      {**tags, "UNIT": f"{run.result.unit} per pixel"})
-            write_cog(maps / f"{run.service.item_id}_value.tif", run.result.value_yuan, grid,
-                      {**tags, "UNIT": "yuan per pixel"})
+            tags = {
+                "ITEM": run.service.item_id,
+                "PROFILE": prepared.profile_id,
+                "YEAR": str(prepared.spec.account.year),
+                "GEP_VERSION": __version__,
+                "SYNTHETIC": "yes" if synthetic else "no",
+            }
+            write_cog(
+                maps / f"{run.service.item_id}_physical.tif",
+                run.result.physical,
+                grid,
+                {**tags, "UNIT": f"{run.result.unit} per pixel"},
+            )
+            write_cog(
+                maps / f"{run.service.item_id}_value.tif",
+                run.result.value_yuan,
+                grid,
+                {**tags, "UNIT": "yuan per pixel"},
+            )
         report("tables", 0.9)
         account = account_rows(prepared, runs)
         account.to_csv(staging / "account.csv", index=False, float_format=FLOAT_FORMAT, encoding="utf-8-sig")
         method_rows(prepared, runs).to_csv(staging / "methods.csv", index=False, encoding="utf-8-sig")
         checks = region_checks(prepared, account)
         summary = build_summary(prepared, account, checks, synthetic)
-        (staging / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
-                                              encoding="utf-8")
+        (staging / "summary.json").write_text(
+            json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
         for name, text in (extra_files or {}).items():
             (staging / name).write_text(text, encoding="utf-8")
         _replace_dir(staging, out_dir)
@@ -181,9 +210,7 @@ def build_summary(prepared: PreparedInputs, account: pd.DataFrame, checks: list[
     for code, rows in main.groupby("region_code", sort=False):
         by_category = rows.groupby("category")["value_yuan"].sum()
         first = rows.iloc[0]
-        area = (
-            prepared.regions.area_km2(code) if first["level"] != "zone" else None
-        )
+        area = prepared.regions.area_km2(code) if first["level"] != "zone" else None
         regions.append(
             {
                 "region_code": code,
@@ -200,8 +227,12 @@ def build_summary(prepared: PreparedInputs, account: pd.DataFrame, checks: list[
         "year": prepared.spec.account.year,
         "profile": prepared.profile_id,
         "synthetic": synthetic,
-        "grid": {"crs": prepared.grid.crs, "resolution_m": prepared.grid.resolution,
-                 "width": prepared.grid.width, "height": prepared.grid.height},
+        "grid": {
+            "crs": prepared.grid.crs,
+            "resolution_m": prepared.grid.resolution,
+            "width": prepared.grid.width,
+            "height": prepared.grid.height,
+        },
         "computed_items": list(prepared.computable_items),
         "skipped_items": dict(sorted(prepared.skipped_items.items())),
         "regions": regions,

@@ -40,6 +40,7 @@ def run_account(
     if not prepared.ok:
         raise GepInputError([p for p in prepared.problems if p.severity == "error"])
     runs = run_services(prepared, lambda step, f: report(step, 0.3 + 0.5 * f))
-    written = write_outputs(prepared, runs, target, extra_files=extra_files,
-                            progress=lambda step, f: report(step, 0.8 + 0.2 * f))
+    written = write_outputs(
+        prepared, runs, target, extra_files=extra_files, progress=lambda step, f: report(step, 0.8 + 0.2 * f)
+    )
     return AccountRun(prepared, tuple(runs), written)

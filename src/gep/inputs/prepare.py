@@ -73,16 +73,19 @@ def prepare_inputs(spec: AccountSpec, progress: Progress | None = None) -> Prepa
         profile = catalog.profile(spec.account.profile)
     except KeyError:
         problems.append(
-            error("spec_unknown_profile", src, "account.profile", value=spec.account.profile,
-                  expected=", ".join(p.id for p in catalog.profiles))
+            error(
+                "spec_unknown_profile",
+                src,
+                "account.profile",
+                value=spec.account.profile,
+                expected=", ".join(p.id for p in catalog.profiles),
+            )
         )
         return PreparedInputs(spec, spec.account.profile, (), (), {}, problems=problems)
 
     selected = tuple(profile.items)
     declared = services()
-    skipped: dict[str, str] = {
-        item.id: "excluded by profile" for item in catalog.items if item.id not in selected
-    }
+    skipped: dict[str, str] = {item.id: "excluded by profile" for item in catalog.items if item.id not in selected}
     candidates = [i for i in selected if i in declared]
     for item_id in selected:
         if item_id not in declared:
@@ -104,11 +107,7 @@ def prepare_inputs(spec: AccountSpec, progress: Progress | None = None) -> Prepa
     prepared.index = index
 
     # layers
-    needed_layers = {
-        layer.name
-        for item_id in candidates
-        for layer in declared[item_id].declaration.layers
-    } | {
+    needed_layers = {layer.name for item_id in candidates for layer in declared[item_id].declaration.layers} | {
         source
         for item_id in candidates
         for derived in declared[item_id].declaration.derived_layers
@@ -172,8 +171,12 @@ def _read_regions(spec: AccountSpec, problems: list[Problem]) -> RegionSet | Non
     zones = []
     for z in spec.zones:
         found, zone_problems = read_zones(
-            spec.resolve(z.path), code_field=z.code_field, name_field=z.name_field,
-            kind_field=z.kind_field, layer=z.layer,
+            spec.resolve(z.path),
+            code_field=z.code_field,
+            name_field=z.name_field,
+            kind_field=z.kind_field,
+            layer=z.layer,
+            crs=regions.crs,
         )
         zones.extend(found)
         problems.extend(zone_problems)
@@ -190,8 +193,13 @@ def _prepare_layer(spec, name, grid, index: RegionIndex, prepared: PreparedInput
         vocabulary = catalog.layer(name)
     except KeyError:
         problems.append(
-            error("spec_unknown_layer", str(spec.source), f"layers.{name}", value=name,
-                  expected=", ".join(sorted(layer.name for layer in catalog.layers if not layer.derived)))
+            error(
+                "spec_unknown_layer",
+                str(spec.source),
+                f"layers.{name}",
+                value=name,
+                expected=", ".join(sorted(layer.name for layer in catalog.layers if not layer.derived)),
+            )
         )
         return
     categorical = vocabulary.kind == "categorical"
@@ -200,8 +208,13 @@ def _prepare_layer(spec, name, grid, index: RegionIndex, prepared: PreparedInput
             problems.append(error("spec_unit_missing", str(spec.source), f"layers.{name}", expected=vocabulary.unit))
         elif not same_unit(layer_spec.unit, vocabulary.unit):
             problems.append(
-                error("spec_unit_mismatch", str(spec.source), f"layers.{name}", value=layer_spec.unit,
-                      expected=vocabulary.unit)
+                error(
+                    "spec_unit_mismatch",
+                    str(spec.source),
+                    f"layers.{name}",
+                    value=layer_spec.unit,
+                    expected=vocabulary.unit,
+                )
             )
     layer, layer_problems = read_aligned(name, path, grid, categorical=categorical, band=layer_spec.band)
     problems.extend(layer_problems)
@@ -215,11 +228,27 @@ def _prepare_layer(spec, name, grid, index: RegionIndex, prepared: PreparedInput
         values = layer.data[inside & ~np.isnan(layer.data)]
         if values.size:
             if vocabulary.min is not None and (low := values < vocabulary.min).any():
-                problems.append(error("raster_below_min", str(path), name, count=int(low.sum()),
-                                      expected=vocabulary.min, value=float(values.min())))
+                problems.append(
+                    error(
+                        "raster_below_min",
+                        str(path),
+                        name,
+                        count=int(low.sum()),
+                        expected=vocabulary.min,
+                        value=float(values.min()),
+                    )
+                )
             if vocabulary.max is not None and (high := values > vocabulary.max).any():
-                problems.append(warning("raster_above_max", str(path), name, count=int(high.sum()),
-                                        expected=vocabulary.max, value=float(values.max())))
+                problems.append(
+                    warning(
+                        "raster_above_max",
+                        str(path),
+                        name,
+                        count=int(high.sum()),
+                        expected=vocabulary.max,
+                        value=float(values.max()),
+                    )
+                )
         missing = np.isnan(layer.data)
     else:
         missing = layer.data < 0
@@ -238,8 +267,15 @@ def _check_coverage(path, name, missing: np.ndarray, index: RegionIndex, prepare
             prepared.problems.append(error("region_not_covered", str(path), name, code=code, name=names[code]))
         elif share > NODATA_WARN_SHARE:
             prepared.problems.append(
-                warning("region_nodata_share", str(path), name, code=code, name=names[code], share=share,
-                        limit=NODATA_WARN_SHARE)
+                warning(
+                    "region_nodata_share",
+                    str(path),
+                    name,
+                    code=code,
+                    name=names[code],
+                    share=share,
+                    limit=NODATA_WARN_SHARE,
+                )
             )
 
 
@@ -265,7 +301,9 @@ def _prepare_classes(spec: AccountSpec, prepared: PreparedInputs, declarations) 
     frame = prepared.tables[CLASS_TABLE]
     source = str(spec.resolve(spec.tables[CLASS_TABLE].path))
     needed = tuple(sorted({c for d in declarations for c in d.class_columns}))
-    column_problems = check_columns(frame, ("class", *needed), source) + check_numeric(frame, ("class", *needed), source)
+    column_problems = check_columns(frame, ("class", *needed), source) + check_numeric(
+        frame, ("class", *needed), source
+    )
     prepared.problems.extend(column_problems)
     if column_problems:
         return
@@ -274,13 +312,20 @@ def _prepare_classes(spec: AccountSpec, prepared: PreparedInputs, declarations) 
     classes = classes.set_index("class")
     for code, overrides in spec.parameters.classes.items():
         if int(code) not in classes.index:
-            prepared.problems.append(error("class_override_unknown", str(spec.source), f"parameters.classes.{code}", value=code))
+            prepared.problems.append(
+                error("class_override_unknown", str(spec.source), f"parameters.classes.{code}", value=code)
+            )
             continue
         for column, value in overrides.items():
             if column not in classes.columns:
                 prepared.problems.append(
-                    error("class_column_unknown", str(spec.source), f"parameters.classes.{code}", value=column,
-                          expected=", ".join(classes.columns))
+                    error(
+                        "class_column_unknown",
+                        str(spec.source),
+                        f"parameters.classes.{code}",
+                        value=column,
+                        expected=", ".join(classes.columns),
+                    )
                 )
                 continue
             classes.loc[int(code), column] = float(value)
@@ -309,8 +354,9 @@ def _prepare_parameters(spec: AccountSpec, profile, prepared: PreparedInputs, de
     account_overrides = {}
     for name, value in spec.parameters.account.items():
         if name not in params:
-            prepared.problems.append(error("spec_unknown_parameter", src, f"parameters.{name}", value=name,
-                                           expected=", ".join(known)))
+            prepared.problems.append(
+                error("spec_unknown_parameter", src, f"parameters.{name}", value=name, expected=", ".join(known))
+            )
         else:
             account_overrides[name] = value
     if account_overrides:
@@ -324,8 +370,13 @@ def _prepare_parameters(spec: AccountSpec, profile, prepared: PreparedInputs, de
         for name in overrides:
             if name not in params:
                 prepared.problems.append(
-                    error("spec_unknown_parameter", src, f"parameters.regions.{code}.{name}", value=name,
-                          expected=", ".join(known))
+                    error(
+                        "spec_unknown_parameter",
+                        src,
+                        f"parameters.regions.{code}.{name}",
+                        value=name,
+                        expected=", ".join(known),
+                    )
                 )
         prepared.region_params[code] = {k: float(v) for k, v in overrides.items() if k in params}
 

@@ -17,6 +17,7 @@ from rasterio.errors import RasterioIOError
 from rasterio.warp import reproject, transform_bounds
 
 from gep.grid import AccountGrid
+from gep.i18n import Text
 from gep.problems import Problem, error, warning
 
 CATEGORICAL_NODATA = -1
@@ -39,11 +40,11 @@ def read_aligned(
     """Read band ``band`` of ``path`` onto ``grid``. Returns (layer or None, problems)."""
     problems: list[Problem] = []
     if not path.is_file():
-        return None, [error("file_not_found", str(path), name, what="raster (GeoTIFF)")]
+        return None, [error("file_not_found", str(path), name, what=Text("栅格（GeoTIFF）", "raster (GeoTIFF)"))]
     try:
         src = rasterio.open(path)
     except RasterioIOError as exc:
-        return None, [error("file_unreadable", str(path), name, what="raster", reason=str(exc))]
+        return None, [error("file_unreadable", str(path), name, what=Text("栅格", "raster"), reason=str(exc))]
     with src:
         if band > src.count:
             return None, [error("raster_band_missing", str(path), name, value=band, expected=src.count)]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from gep.i18n import Text
 from gep.problems import Problem, error
 
 
@@ -13,7 +14,7 @@ def read_table(path: Path, sheet: str | None = None) -> tuple[pd.DataFrame | Non
     """Read a CSV (UTF-8, with or without BOM; GBK as a fallback for files saved by Chinese Excel)
     or an XLSX sheet. Returns (DataFrame or None, problems)."""
     if not path.is_file():
-        return None, [error("file_not_found", str(path), what="table (CSV/XLSX)")]
+        return None, [error("file_not_found", str(path), what=Text("表格（CSV/XLSX）", "table (CSV/XLSX)"))]
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm"):
@@ -24,9 +25,10 @@ def read_table(path: Path, sheet: str | None = None) -> tuple[pd.DataFrame | Non
             except UnicodeDecodeError:
                 frame = pd.read_csv(path, encoding="gbk")
         else:
-            return None, [error("file_unreadable", str(path), what="table", reason=f"unsupported suffix {suffix!r}; expected .csv or .xlsx")]
+            reason = f"unsupported suffix {suffix!r}; expected .csv or .xlsx"
+            return None, [error("file_unreadable", str(path), what=Text("表格", "table"), reason=reason)]
     except Exception as exc:  # pandas raises many types for broken files; report them all the same way
-        return None, [error("file_unreadable", str(path), what="table", reason=str(exc))]
+        return None, [error("file_unreadable", str(path), what=Text("表格", "table"), reason=str(exc))]
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame, []
 
@@ -50,7 +52,5 @@ def check_numeric(frame: pd.DataFrame, columns: tuple[str, ...], source: str) ->
         converted = pd.to_numeric(frame[column], errors="coerce")
         bad = converted.isna() & frame[column].notna()
         for row in frame.index[bad][:5]:
-            problems.append(
-                error("value_not_number", source, column, value=frame.at[row, column], row=int(row) + 2)
-            )
+            problems.append(error("value_not_number", source, column, value=frame.at[row, column], row=int(row) + 2))
     return problems
