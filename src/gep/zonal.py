@@ -47,14 +47,11 @@ class RegionIndex:
 
     def region_sums(self, values: np.ndarray) -> dict[str, float]:
         """Sum of ``values`` (NaN counted as 0) over each region including its descendants."""
-        per_unit = self.unit_sums(values)
-        totals = dict.fromkeys(self.codes, 0.0)
-        # children come after parents in ``codes``: walk backwards adding each unit to its ancestors
-        own = dict(zip(self.codes, per_unit, strict=True))
-        for code in reversed(self.codes):
-            totals[code] += own[code]
+        totals = dict(zip(self.codes, self.unit_sums(values).tolist(), strict=True))
+        # children come after parents in ``codes``: walking backwards, a region's total is complete
+        # (its descendants were added) before it is added to its parent
         for code, parent in zip(reversed(self.codes), reversed(self.parents), strict=True):
-            if parent is not None:
+            if parent is not None and parent in totals:
                 totals[parent] += totals[code]
         return totals
 
