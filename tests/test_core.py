@@ -17,7 +17,8 @@ def test_grid_snaps_outward_to_the_resolution():
 
 
 @pytest.mark.parametrize(("a", "b"), [("mm/a", "mm/yr"), ("mm a-1", "mm/a"), ("t/(hm2·a)", "t/(ha·a)"),
-                                      ("m", "metres")])
+                                      ("m", "metres"), ("g C/(m²·a)", "gC/(m2*a)"),
+                                      ("MJ·mm/(hm²·h·a)", "MJ*mm/(hm2*h*a)")])
 def test_unit_spellings(a, b):
     assert same_unit(a, b)
 

@@ -97,7 +97,7 @@ class ServiceContext:
             and ``crs`` its CRS string; point tables carry ``x``/``y`` already projected to it.
         variant: formula variant chosen by the method profile for this item (e.g. ``"nep"`` or
             ``"rate"`` for carbon), or None for the item's default.
-        options: profile switches (e.g. ``{"include_operating_cost": True}``).
+        options: profile switches (e.g. ``{"include_reservoir_operating_cost": True}``).
     """
 
     layers: Mapping[str, np.ndarray]
