@@ -80,12 +80,30 @@ def run_services(
     runs = []
     for n, service in enumerate(chosen):
         report(service.item_id, (n + 0.5) / max(1, len(chosen)))
-        item_ctx = replace(ctx, variant=prepared.variants.get(service.item_id))
+        item_ctx = replace(ctx, variant=prepared.variants.get(service.item_id), options=_options(prepared))
         result = _compute(service, item_ctx, chunk_rows)
         result = _apply_region_overrides(service, item_ctx, result, prepared, chunk_rows)
         runs.append(ItemRun(service, _mask_outside(result, ctx.inside)))
     report("done", 1.0)
     return runs
+
+
+def _options(prepared: PreparedInputs) -> dict[str, object]:
+    """Profile options plus the carbon variant, so oxygen from carbon uses the same basis."""
+    options = dict(prepared.options)
+    carbon = registry_variant(prepared, "carbon_sequestration")
+    if carbon is not None:
+        options.setdefault("carbon_variant", carbon)
+    return options
+
+
+def registry_variant(prepared: PreparedInputs, item_id: str) -> str | None:
+    """The variant the profile picks for ``item_id``, else the service's default (first) variant."""
+    chosen = prepared.variants.get(item_id)
+    if chosen:
+        return chosen
+    service = services().get(item_id)
+    return service.declaration.variants[0] if service and service.declaration.variants else None
 
 
 def _compute(service: Service, ctx: ServiceContext, chunk_rows: int) -> ServiceResult:

@@ -23,8 +23,8 @@ from gep.engine.compute import ItemRun
 from gep.inputs.prepare import PreparedInputs
 
 Progress = Callable[[str, float], None]
-FLOAT_FORMAT = "%.10g"
-"""Number format of CSV outputs: 10 significant digits, the same bytes on every run."""
+FLOAT_FORMAT = "%.12g"
+"""Number format of CSV outputs: 12 significant digits, the same bytes on every run."""
 
 
 def account_rows(prepared: PreparedInputs, runs: list[ItemRun]) -> pd.DataFrame:

@@ -28,6 +28,8 @@ from gep.spec import AccountSpec
 from gep.zonal import RegionIndex, grid_for_regions, rasterize_regions
 
 CLASS_TABLE = "landcover_params"
+TEXT_CLASS_COLUMNS = frozenset({"name_zh", "name_en", "ecosystem"})
+ECOSYSTEMS = ("forest", "shrub", "grassland", "wetland", "cropland", "water", "urban", "bare")
 POINT_TABLES = ("reservoirs", "lakes")
 NODATA_WARN_SHARE = 0.05
 """A region with more than this share of nodata pixels in a layer gets a warning."""
@@ -264,15 +266,15 @@ def _check_coverage(path, name, missing: np.ndarray, index: RegionIndex, prepare
             continue
         share = gaps[code] / total
         if share >= 1.0:
-            prepared.problems.append(error("region_not_covered", str(path), name, code=code, name=names[code]))
+            prepared.problems.append(error("region_not_covered", str(path), name, region=code, region_name=names[code]))
         elif share > NODATA_WARN_SHARE:
             prepared.problems.append(
                 warning(
                     "region_nodata_share",
                     str(path),
                     name,
-                    code=code,
-                    name=names[code],
+                    region=code,
+                    region_name=names[code],
                     share=share,
                     limit=NODATA_WARN_SHARE,
                 )
@@ -301,8 +303,9 @@ def _prepare_classes(spec: AccountSpec, prepared: PreparedInputs, declarations) 
     frame = prepared.tables[CLASS_TABLE]
     source = str(spec.resolve(spec.tables[CLASS_TABLE].path))
     needed = tuple(sorted({c for d in declarations for c in d.class_columns}))
+    numeric = tuple(c for c in needed if c not in TEXT_CLASS_COLUMNS)
     column_problems = check_columns(frame, ("class", *needed), source) + check_numeric(
-        frame, ("class", *needed), source
+        frame, ("class", *numeric), source
     )
     prepared.problems.extend(column_problems)
     if column_problems:
@@ -329,6 +332,12 @@ def _prepare_classes(spec: AccountSpec, prepared: PreparedInputs, declarations) 
                 )
                 continue
             classes.loc[int(code), column] = float(value)
+    if "ecosystem" in classes.columns:
+        unknown = sorted(set(classes["ecosystem"].dropna().astype(str)) - set(ECOSYSTEMS))
+        if unknown:
+            prepared.problems.append(
+                error("class_ecosystem_unknown", source, "ecosystem", value=unknown, expected=", ".join(ECOSYSTEMS))
+            )
     prepared.classes = classes
     landcover = prepared.layers.get("landcover")
     if landcover is None:
@@ -338,7 +347,7 @@ def _prepare_classes(spec: AccountSpec, prepared: PreparedInputs, declarations) 
     if absent:
         prepared.problems.append(error("class_missing_in_table", source, "class", value=absent))
     known = [int(c) for c in present if int(c) in classes.index]
-    for column in needed:
+    for column in numeric:
         values = pd.to_numeric(classes.loc[known, column], errors="coerce")
         empty = sorted(int(c) for c in values.index[values.isna()])
         if empty:

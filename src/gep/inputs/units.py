@@ -25,7 +25,8 @@ _ALIASES = {
 def normalize_unit(unit: str) -> str:
     """Canonical spelling of a unit for comparison: lower case, ``x-1`` written ``/x``, aliases folded,
     and multiplication marks (space, ``·``, ``*``) dropped, so ``g C/(m²·a)`` equals ``gC/(m2*a)``."""
-    text = re.sub(r"\s+", "*", unit.strip().lower().replace("·", "*"))
+    text = unit.strip().lower().replace("·", "*").replace("²", "2").replace("³", "3")
+    text = re.sub(r"\s+", "*", text)
     text = re.sub(r"\*?([a-z²³0-9]+)\^?-1", r"/\1", text)
     parts = re.split(r"([*/()])", text)
     return "".join(_ALIASES.get(p, p) for p in parts if p != "*")

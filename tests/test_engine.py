@@ -1,0 +1,160 @@
+"""The account engine end to end on the two-county fixture, with results worked out by hand.
+
+Fixture (tests/account_fixture.py): 100 m pixels (1 ha); county A = 100 forest pixels, county B =
+96 forest + 4 water pixels; P = 1500 mm, ET = 800 mm, forest runoff coefficient 0.03, open-water
+evaporation 900 mm; reservoir cost 7.06 yuan/m³ (Ganzi default).
+"""
+
+import filecmp
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import box
+from tests.account_fixture import RES, ROWS, X0, Y0, build, edit_spec
+
+from gep.engine.compute import run_services
+from gep.engine.run import run_account
+from gep.inputs.prepare import prepare_inputs
+from gep.spec import load_spec
+
+
+def account(spec_path, out):
+    spec, problems = load_spec(spec_path)
+    assert spec is not None, problems
+    run_account(spec, out)
+    table = pd.read_csv(out / "account.csv", dtype={"region_code": str}, keep_default_na=False)
+    return table
+
+
+def value(table, item, region, component="", column="value_yuan"):
+    row = table[(table["item"] == item) & (table["region_code"] == region) & (table["component"] == component)]
+    assert len(row) == 1, (item, region, component)
+    return float(row[column].iloc[0])
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("engine")
+    spec = build(directory / "acc")
+    return spec, account(spec, directory / "out")
+
+
+def test_water_conservation_by_hand(base):
+    _, table = base
+    # forest pixel: (1500 - 0.03*1500 - 800) mm * 10000 m2 * 1e-3 = 6550 m3
+    # water pixel: (1500 - 0 - 900) mm * 10 = 6000 m3 (open-water evaporation as ET)
+    assert value(table, "water_conservation", "A", column="physical_quantity") == pytest.approx(100 * 6550)
+    assert value(table, "water_conservation", "B", column="physical_quantity") == pytest.approx(96 * 6550 + 4 * 6000)
+    assert value(table, "water_conservation", "A") == pytest.approx(655000 * 7.06)
+
+
+def test_air_purification_takes_the_smaller_of_capacity_and_load(base):
+    _, table = base
+    # SO2 capacity 0.1 t/ha on forest: A 100 ha -> 10 t vs load 1 t -> 1 t; B 96 ha -> 9.6 t vs 100 t -> 9.6 t
+    assert value(table, "air_purification", "A", "so2", "physical_quantity") == pytest.approx(1.0)
+    assert value(table, "air_purification", "B", "so2", "physical_quantity") == pytest.approx(9.6)
+    assert value(table, "air_purification", "B", "so2") == pytest.approx(9.6 * 1200)
+
+
+def test_children_sum_to_parent_for_every_item_and_component(base):
+    _, table = base
+    for (item, component), rows in table.groupby(["item", "component"]):
+        by_region = rows.set_index("region_code")
+        for column in ("physical_quantity", "value_yuan"):
+            parent = by_region.loc["C", column]
+            assert parent == pytest.approx(by_region.loc["A", column] + by_region.loc["B", column], rel=1e-11), (
+                item,
+                component,
+                column,
+            )
+
+
+def test_methods_and_summary_list_excluded_items(base):
+    spec, _ = base
+    out = spec.parent.parent / "out"
+    methods = pd.read_csv(out / "methods.csv", keep_default_na=False).set_index("item")
+    assert methods.loc["sand_fixation", "status"] == "excluded"
+    assert methods.loc["water_conservation", "status"] == "computed"
+    assert "reservoir_cost=7.06 yuan/m3 [verified]" in methods.loc["water_conservation", "parameters"]
+    assert "[U]" in methods.loc["negative_air_ions", "notes"] or methods.loc["negative_air_ions", "unverified"]
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["skipped_items"]["sand_fixation"] == "excluded by profile"
+    assert summary["checks"]["region_children_sum_max_residual_yuan"] == 0.0
+
+
+def test_region_and_class_overrides(tmp_path):
+    spec = build(tmp_path / "acc")
+    edit_spec(
+        spec,
+        lambda raw: raw.update(
+            parameters={
+                "regions": {"A": {"reservoir_cost": 10.0}},
+                "classes": {"1": {"runoff_coefficient": 0.05}},
+            }
+        ),
+    )
+    table = account(spec, tmp_path / "out")
+    # forest pixel with alpha 0.05: (1500 - 75 - 800) * 10 = 6250 m3
+    assert value(table, "water_conservation", "A", column="physical_quantity") == pytest.approx(100 * 6250)
+    assert value(table, "water_conservation", "A") == pytest.approx(100 * 6250 * 10.0)
+    assert value(table, "water_conservation", "B") == pytest.approx((96 * 6250 + 4 * 6000) * 7.06)
+
+
+def test_zone_sums(tmp_path):
+    spec = build(tmp_path / "acc")
+    gpd.GeoDataFrame(
+        {"code": ["Z"], "name": ["公园"], "kind": ["national_park"]},
+        geometry=[box(X0, Y0 - ROWS * RES, X0 + 5 * RES, Y0)],
+        crs="EPSG:4549",
+    ).to_file(spec.parent / "zones.gpkg", driver="GPKG")
+    edit_spec(spec, lambda raw: raw.update(zones=[{"path": "zones.gpkg"}]))
+    table = account(spec, tmp_path / "out")
+    # the zone covers 5 columns x 10 rows of forest in county A: 50 * 6550 m3
+    assert value(table, "water_conservation", "Z", column="physical_quantity") == pytest.approx(50 * 6550)
+    assert table[table["region_code"] == "Z"]["level"].unique().tolist() == ["zone"]
+
+
+def test_rerun_is_byte_identical(tmp_path):
+    spec = build(tmp_path / "acc")
+    account(spec, tmp_path / "one")
+    account(spec, tmp_path / "two")
+    names = ["account.csv", "methods.csv", "summary.json"]
+    names += [f"maps/{p.name}" for p in sorted((tmp_path / "one" / "maps").iterdir())]
+    match, mismatch, errors = filecmp.cmpfiles(tmp_path / "one", tmp_path / "two", names, shallow=False)
+    assert mismatch == [] and errors == []
+    assert len(match) > 10
+
+
+def test_chunked_run_equals_whole_grid(tmp_path):
+    spec_path = build(tmp_path / "acc")
+    spec, _ = load_spec(spec_path)
+    prepared = prepare_inputs(spec)
+    whole = {r.service.item_id: r.result for r in run_services(prepared, chunk_rows=10_000)}
+    chunked = {r.service.item_id: r.result for r in run_services(prepared, chunk_rows=3)}
+    for item, result in whole.items():
+        np.testing.assert_allclose(chunked[item].value_yuan, result.value_yuan, rtol=1e-12, equal_nan=True)
+
+
+def test_refuses_to_replace_a_folder_it_did_not_write(tmp_path):
+    spec_path = build(tmp_path / "acc")
+    spec, _ = load_spec(spec_path)
+    precious = tmp_path / "mine"
+    precious.mkdir()
+    (precious / "thesis.docx").write_text("keep me")
+    with pytest.raises(FileExistsError, match="holds no earlier gep account"):
+        run_account(spec, precious)
+    assert (precious / "thesis.docx").read_text() == "keep me"
+
+
+def test_cog_maps_are_tiled_and_georeferenced(base):
+    import rasterio
+
+    spec, table = base
+    with rasterio.open(spec.parent.parent / "out" / "maps" / "water_conservation_physical.tif") as src:
+        assert src.crs.to_epsg() == 4549
+        assert src.profile["tiled"] and src.profile["blockxsize"] == 256
+        data = src.read(1)
+        assert np.nansum(data) == pytest.approx(value(table, "water_conservation", "C", column="physical_quantity"))
