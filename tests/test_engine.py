@@ -158,3 +158,32 @@ def test_cog_maps_are_tiled_and_georeferenced(base):
         assert src.profile["tiled"] and src.profile["blockxsize"] == 256
         data = src.read(1)
         assert np.nansum(data) == pytest.approx(value(table, "water_conservation", "C", column="physical_quantity"))
+
+
+def test_profiles_include_and_exclude_items(tmp_path):
+    spec = build(tmp_path / "acc")
+    edit_spec(spec, lambda raw: raw["account"].update(profile="rcees_ganzi"))
+    table = account(spec, tmp_path / "out")
+    computed = set(table["item"])
+    # the Ganzi case study counts pest control but not negative air ions (Zhejiang practice)
+    assert "pest_control" in computed and "negative_air_ions" not in computed
+    # pest control on forest: 196 ha of forest x share 1.0 x 375 yuan/ha (Ganzi 2010)
+    assert value(table, "pest_control", "C") == pytest.approx(196 * 375.0)
+    methods = pd.read_csv(tmp_path / "out" / "methods.csv", keep_default_na=False).set_index("item")
+    assert methods.loc["negative_air_ions", "status"] == "excluded"
+    # sand fixation is in the profile but the fixture has no wind-erosion layers: skipped, and says why
+    assert methods.loc["sand_fixation", "status"] == "skipped"
+    assert "wind_erosion_potential" in methods.loc["sand_fixation", "reason"]
+
+
+def test_provenance_traces_inputs_and_parameters(base):
+    import hashlib
+
+    spec, _ = base
+    provenance = json.loads((spec.parent.parent / "out" / "provenance.json").read_text(encoding="utf-8"))
+    precipitation = spec.parent / "precipitation.tif"
+    expected = hashlib.sha256(precipitation.read_bytes()).hexdigest()
+    assert provenance["inputs"]["layers.precipitation"]["sha256"] == expected
+    cost = provenance["parameters"]["reservoir_cost"]
+    assert (cost["value"], cost["unit"], cost["tag"], cost["base_year"]) == (7.06, "yuan/m3", "verified", 2010)
+    assert provenance["profile"]["id"] == "zj_db33_2274_2020"

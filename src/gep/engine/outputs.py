@@ -20,6 +20,7 @@ from gep import __version__
 from gep.catalog import load_catalog
 from gep.engine.cog import write_cog
 from gep.engine.compute import ItemRun
+from gep.engine.provenance import build_provenance
 from gep.inputs.prepare import PreparedInputs
 
 Progress = Callable[[str, float], None]
@@ -193,6 +194,11 @@ def write_outputs(
         summary = build_summary(prepared, account, checks, synthetic)
         (staging / "summary.json").write_text(
             json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+        (staging / "provenance.json").write_text(
+            json.dumps(build_provenance(prepared, runs), ensure_ascii=False, indent=2, sort_keys=True, default=str)
+            + "\n",
+            encoding="utf-8",
         )
         for name, text in (extra_files or {}).items():
             (staging / name).write_text(text, encoding="utf-8")
