@@ -34,9 +34,10 @@ def cache_root(cache: Path | None) -> Path:
 def demo_inputs(resolution: float, cache: Path | None = None, progress=None) -> Path:
     """Path of the demo's ``spec.toml`` in the cache, building the inputs first if needed."""
     from gep.demo.build import build_demo_inputs
+    from gep.demo.synth import GENERATOR_VERSION
 
     root = cache_root(cache)
-    folder = root / f"{DEMO_NAME}-v{__version__}-{resolution:g}m"
+    folder = root / f"{DEMO_NAME}-v{__version__}-g{GENERATOR_VERSION}-{resolution:g}m"
     if (folder / ".complete").is_file():
         return folder / "spec.toml"
     root.mkdir(parents=True, exist_ok=True)
