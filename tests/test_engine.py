@@ -187,3 +187,24 @@ def test_provenance_traces_inputs_and_parameters(base):
     cost = provenance["parameters"]["reservoir_cost"]
     assert (cost["value"], cost["unit"], cost["tag"], cost["base_year"]) == (7.06, "yuan/m3", "verified", 2010)
     assert provenance["profile"]["id"] == "zj_db33_2274_2020"
+
+
+def test_account_object_reads_back_totals_and_checks(base):
+    from gep.account import Account
+
+    spec, table = base
+    acc = Account.load(spec.parent.parent / "out")
+    assert acc.year == 2020 and acc.profile == "zj_db33_2274_2020"
+    totals = acc.totals("A")
+    regulating = table[(table["region_code"] == "A") & (table["component"] == "")]["value_yuan"].sum()
+    assert totals["regulating_yuan"] == pytest.approx(regulating)
+    assert totals["gep_yuan"] == pytest.approx(
+        totals["material_yuan"] + totals["regulating_yuan"] + totals["cultural_yuan"]
+    )
+    # county A is 1 km2 (100 pixels of 1 ha): GEP per km2 equals its GEP
+    assert acc.region("A")["gep_per_km2_yuan"] == pytest.approx(totals["gep_yuan"], rel=1e-3)
+    checks = acc.checks()
+    assert checks and all(c.ok for c in checks)
+    assert acc.map_path("water_conservation").is_file()
+    with pytest.raises(KeyError, match="region 'Q' is not in this account"):
+        acc.region("Q")

@@ -116,6 +116,21 @@ def method_rows(prepared: PreparedInputs, runs: list[ItemRun]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def region_records(prepared: PreparedInputs) -> list[dict]:
+    """The region tree (code, name, name_en, level, parent, area) for readers of the account."""
+    return [
+        {
+            "code": r.code,
+            "name": r.name,
+            "name_en": r.name_en,
+            "level": r.level,
+            "parent": r.parent,
+            "area_km2": round(prepared.regions.area_km2(r.code), 6),
+        }
+        for r in prepared.regions.regions
+    ]
+
+
 def region_checks(prepared: PreparedInputs, account: pd.DataFrame) -> list[dict]:
     """For each region with children, the residual of (parent − own remainder − Σ children) per item
     value: zero to floating-point rounding."""
@@ -195,6 +210,9 @@ def write_outputs(
         (staging / "summary.json").write_text(
             json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
         )
+        (staging / "regions.json").write_text(
+            json.dumps(region_records(prepared), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
         (staging / "provenance.json").write_text(
             json.dumps(build_provenance(prepared, runs), ensure_ascii=False, indent=2, sort_keys=True, default=str)
             + "\n",
@@ -211,19 +229,32 @@ def write_outputs(
 
 
 def build_summary(prepared: PreparedInputs, account: pd.DataFrame, checks: list[dict], synthetic: bool) -> dict:
+    """Per region and zone: GEP and its three parts (yuan), area, GEP per km², and GEP/GDP and GEP per
+    capita where the ``statistics`` table gives GDP and population for the account year."""
     main = account[account["component"] == ""]
+    economy = _economy(prepared)
     regions = []
     for code, rows in main.groupby("region_code", sort=False):
         by_category = rows.groupby("category")["value_yuan"].sum()
         first = rows.iloc[0]
-        area = prepared.regions.area_km2(code) if first["level"] != "zone" else None
+        zone = first["level"] == "zone"
+        area = _zone_area_km2(prepared, code) if zone else prepared.regions.area_km2(code)
+        parts = {f"{c}_yuan": float(by_category.get(c, 0.0)) for c in ("material", "regulating", "cultural")}
+        gep = sum(parts.values())
+        gdp, population = economy.get(code, (None, None))
         regions.append(
             {
                 "region_code": code,
                 "region_name": first["region_name"],
                 "level": first["level"],
-                "area_km2": round(area, 6) if area is not None else None,
-                "regulating_yuan": float(by_category.get("regulating", 0.0)),
+                "area_km2": round(area, 6),
+                "gep_yuan": gep,
+                **parts,
+                "gep_per_km2_yuan": gep / area if area else None,
+                "gdp_yuan": gdp,
+                "gep_to_gdp": gep / gdp if gdp else None,
+                "population": population,
+                "gep_per_capita_yuan": gep / population if population else None,
                 "items_yuan": {r["item"]: float(r["value_yuan"]) for _, r in rows.iterrows()},
             }
         )
@@ -245,6 +276,35 @@ def build_summary(prepared: PreparedInputs, account: pd.DataFrame, checks: list[
         "checks": {"region_children_sum_max_residual_yuan": worst},
         "gep_version": __version__,
     }
+
+
+def _economy(prepared: PreparedInputs) -> dict[str, tuple[float | None, float | None]]:
+    """region code -> (GDP in yuan, population) for the account year, from the ``statistics`` table."""
+    frame = prepared.tables.get("statistics")
+    if frame is None or "region_code" not in frame.columns:
+        return {}
+    rows = frame
+    if "year" in frame.columns:
+        rows = frame[pd.to_numeric(frame["year"], errors="coerce") == prepared.spec.account.year]
+    out = {}
+    for _, row in rows.iterrows():
+        gdp = _number(row.get("gdp_yuan"))
+        population = _number(row.get("population"))
+        out[str(row["region_code"])] = (gdp, population)
+    return out
+
+
+def _number(value) -> float | None:
+    number = pd.to_numeric(value, errors="coerce")
+    return None if pd.isna(number) else float(number)
+
+
+def _zone_area_km2(prepared: PreparedInputs, code: str) -> float:
+    from gep.regions import geodesic_area_km2
+
+    zone = next(z for z in prepared.regions.zones if z.code == code)
+    lonlat = prepared.regions.with_zones([zone]).to_crs("EPSG:4326").zones[0]
+    return geodesic_area_km2(lonlat.geometry)
 
 
 def check_output_dir(out_dir: Path) -> None:
