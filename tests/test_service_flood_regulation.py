@@ -138,4 +138,4 @@ def test_input_errors():
 
     with pytest.raises(GepInputError) as excinfo:
         flood_regulation.compute(_ctx(options={"flood_vegetation_ecosystems": ["woods"]}))
-    assert _codes(excinfo) == ["svc_option_invalid"]
+    assert _codes(excinfo) == ["svc_choice_unknown"]

@@ -176,7 +176,7 @@ def test_class_and_option_errors():
 
     with pytest.raises(GepInputError) as excinfo:
         air_purification.compute(_ctx(options={"purification_basis": "maximum"}))
-    assert _codes(excinfo) == ["svc_option_invalid"]
+    assert _codes(excinfo) == ["svc_choice_unknown"]
 
 
 def test_duplicate_rows_are_summed_with_note():

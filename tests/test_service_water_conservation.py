@@ -102,7 +102,7 @@ def test_nan_and_out_of_range_class_values():
     classes.loc[2, "runoff_coefficient"] = 2.67  # class 3, a percentage given as a fraction
     with pytest.raises(GepInputError) as excinfo:
         water_conservation.compute(_ctx(classes=classes))
-    assert _codes(excinfo) == ["svc_class_value_missing", "svc_class_value_out_of_range"]
+    assert _codes(excinfo) == ["svc_class_value_missing", "svc_class_value_invalid"]
     assert excinfo.value.problems[0].params["codes"] == "2"
     assert excinfo.value.problems[1].params["values"] == "2.67"
 

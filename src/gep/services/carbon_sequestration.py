@@ -19,20 +19,14 @@ basis is carried by the parameter's unit, never guessed:
   so. Both are never added.
 
 The result's main quantity is t CO2, with one component ``carbon`` in t C carrying the same value.
-
-The small input checks shared by this group of regulating services (variant, layers, land-cover
-classes, parameters) live here too, at the end of the module, so that the six services raise the same
-messages (``gep/messages/services_climate.toml``).
+Input checks are those of :mod:`gep.services.checks`, shared by all regulating services.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-
 import numpy as np
-import pandas as pd
 
-from gep.problems import GepInputError, Problem, error
+from gep.services import checks
 from gep.services.base import Component, LayerInput, ServiceContext, ServiceDeclaration, ServiceResult
 from gep.units import CO2_PER_C, M2_PER_HA
 
@@ -64,18 +58,16 @@ def carbon_tonnes(ctx: ServiceContext, variant: str) -> tuple[np.ndarray, tuple[
     ``ctx.inside`` are NaN.
     """
     item = DECLARATION.item_id
-    problems = require_layers(ctx, item, _VARIANT_LAYERS[variant], variant)
-    raise_problems(problems)
+    problems = checks.require_layers(ctx, item, _VARIANT_LAYERS[variant], variant)
+    checks.raise_problems(problems)
     if variant == "nep":
         nep = np.asarray(ctx.layers["nep"], dtype=np.float64)
         tonnes_c = nep * ctx.pixel_area_m2 * T_PER_G
     else:
-        problems = missing_class_problems(ctx, item, ("carbon_rate",))
-        problems += column_problems(ctx, item, "carbon_rate")
-        raise_problems(problems)
+        checks.raise_problems(checks.check_class_columns(ctx, item, {"carbon_rate": None}))
         rate = ctx.class_values("carbon_rate")  # t C/(hm²·a)
         tonnes_c = rate * (ctx.pixel_area_m2 / M2_PER_HA)
-    tonnes_c = inside_only(ctx, tonnes_c)
+    tonnes_c = checks.inside_only(ctx, tonnes_c)
     return tonnes_c, _source_note(tonnes_c, variant)
 
 
@@ -91,7 +83,7 @@ def _source_note(tonnes_c: np.ndarray, variant: str) -> tuple[str, ...]:
 
 def compute(ctx: ServiceContext) -> ServiceResult:
     """CO2 fixed (t CO2 per pixel) and its value (yuan per pixel); see the module docstring."""
-    variant = pick_variant(ctx, DECLARATION)
+    variant = checks.pick_variant(ctx, DECLARATION)
     tonnes_c, notes = carbon_tonnes(ctx, variant)
     tonnes_co2 = tonnes_c * CO2_PER_C
 
@@ -99,7 +91,7 @@ def compute(ctx: ServiceContext) -> ServiceResult:
     per_c = ctx.params.value("carbon_price_per_c") if has_per_c else 0.0
     names = ["carbon_price_per_c"] if per_c > 0 else ["carbon_price"]
     checked = names + (["carbon_price_per_c"] if has_per_c and names[0] != "carbon_price_per_c" else [])
-    raise_problems(parameter_problems(ctx, DECLARATION.item_id, checked))
+    checks.raise_problems(checks.check_parameters(ctx, DECLARATION.item_id, checked))
     if per_c > 0:
         value = tonnes_c * per_c
         price_name = "carbon_price_per_c"
@@ -115,189 +107,5 @@ def compute(ctx: ServiceContext) -> ServiceResult:
         value_yuan=value,
         components=(component,),
         parameters_used=(price_name,),
-        notes=(f"variant {variant}", *notes, *nodata_notes(ctx, tonnes_co2)),
+        notes=(f"variant {variant}", *notes, *checks.nodata_note(ctx, ~np.isnan(tonnes_co2))),
     )
-
-
-# --- input checks shared by carbon_sequestration, oxygen_release, climate_regulation,
-# --- negative_air_ions, pest_control and sand_fixation --------------------------------------------
-
-CLASS_TABLE = "landcover_params"
-"""Name of the land-cover class table, used as the problem source."""
-
-ECOSYSTEMS = ("forest", "shrub", "grassland", "wetland", "cropland", "water", "urban", "bare")
-
-
-def raise_problems(problems: Sequence[Problem]) -> None:
-    """Raise GepInputError carrying ``problems`` if there are any."""
-    if problems:
-        raise GepInputError(problems)
-
-
-def pick_variant(ctx: ServiceContext, declaration: ServiceDeclaration) -> str | None:
-    """The variant to compute: ``ctx.variant``, or the declaration's first one when None.
-
-    Raises GepInputError naming the valid variants when ``ctx.variant`` is not one of them (an item
-    without variants accepts only None).
-    """
-    valid = declaration.variants
-    if ctx.variant is None:
-        return valid[0] if valid else None
-    if ctx.variant not in valid:
-        raise_problems([unknown_choice(declaration.item_id, "variant", ctx.variant, valid)])
-    return ctx.variant
-
-
-def unknown_choice(item_id: str, what: str, value: object, valid: Sequence[str]) -> Problem:
-    """Problem for an unknown variant or option value, naming the valid ones."""
-    return error(
-        "climate_svc_unknown_choice",
-        "method profile",
-        what,
-        item=item_id,
-        value=value,
-        valid=", ".join(valid) if valid else "(none)",
-    )
-
-
-def require_layers(
-    ctx: ServiceContext, item_id: str, names: Iterable[str], variant: str | None = None
-) -> list[Problem]:
-    """Problems for the layers of ``names`` absent from ``ctx.layers``."""
-    return [
-        error("climate_svc_layer_missing", "layers", name, item=item_id, variant=variant or "-")
-        for name in names
-        if name not in ctx.layers
-    ]
-
-
-def present_classes(ctx: ServiceContext) -> np.ndarray:
-    """Sorted land-cover class codes found inside the account area (nodata excluded)."""
-    codes = np.asarray(ctx.layers["landcover"])
-    found = codes[np.asarray(ctx.inside, dtype=bool) & (codes >= 0)]
-    return np.unique(found).astype(np.int64)
-
-
-def landcover_nodata(ctx: ServiceContext) -> np.ndarray:
-    """Boolean mask of the pixels whose land-cover code is nodata (negative or NaN)."""
-    codes = np.asarray(ctx.layers["landcover"])
-    return ~(codes >= 0)
-
-
-def missing_class_problems(ctx: ServiceContext, item_id: str, columns: Sequence[str]) -> list[Problem]:
-    """Problem for classes found in the landcover layer but absent from the class table."""
-    present = present_classes(ctx)
-    missing = sorted(set(present.tolist()) - {int(c) for c in ctx.classes.index})
-    if not missing:
-        return []
-    codes = np.asarray(ctx.layers["landcover"])
-    pixels = int(np.count_nonzero(np.isin(codes, missing) & np.asarray(ctx.inside, dtype=bool)))
-    return [
-        error(
-            "climate_svc_class_missing",
-            CLASS_TABLE,
-            "class",
-            item=item_id,
-            codes=", ".join(str(c) for c in missing),
-            pixels=pixels,
-            columns=", ".join(columns),
-        )
-    ]
-
-
-def column_problems(
-    ctx: ServiceContext,
-    item_id: str,
-    column: str,
-    codes: Iterable[int] | None = None,
-    low: float | None = None,
-    high: float | None = None,
-    low_open: bool = False,
-) -> list[Problem]:
-    """Problems with numeric column ``column`` for the classes ``codes`` (default: every class found
-    inside the area and present in the table): column absent, NaN, or outside [low, high] (]low, high]
-    with ``low_open``)."""
-    table = ctx.classes
-    if column not in table.columns:
-        return [error("column_missing", CLASS_TABLE, column, column=column, expected=column)]
-    wanted = present_classes(ctx) if codes is None else np.asarray(list(codes), dtype=np.int64)
-    rows = pd.to_numeric(table.loc[table.index.isin(wanted), column], errors="coerce")
-    empty = sorted(int(c) for c in rows.index[rows.isna()])
-    if empty:
-        return [
-            error(
-                "climate_svc_class_value_missing", CLASS_TABLE, column, item=item_id, codes=", ".join(map(str, empty))
-            )
-        ]
-    bad = pd.Series(False, index=rows.index)
-    if low is not None:
-        bad |= rows <= low if low_open else rows < low
-    if high is not None:
-        bad |= rows > high
-    if not bad.any():
-        return []
-    lo = "-inf" if low is None else f"{low:g}"
-    hi = "inf" if high is None else f"{high:g}"
-    expected = f"{'(' if low_open else '['}{lo}, {hi}]"
-    found = ", ".join(f"{int(c)}: {v:g}" for c, v in rows[bad].items())
-    return [error("climate_svc_class_value_invalid", CLASS_TABLE, column, item=item_id, found=found, expected=expected)]
-
-
-def ecosystem_classes(ctx: ServiceContext, item_id: str, ecosystems: Sequence[str]) -> tuple[np.ndarray, list[Problem]]:
-    """Codes of the table's classes whose ``ecosystem`` is one of ``ecosystems``, and problems with
-    the ``ecosystem`` column for the classes found inside the area (absent, empty, unknown name)."""
-    table = ctx.classes
-    if "ecosystem" not in table.columns:
-        problem = error("column_missing", CLASS_TABLE, "ecosystem", column="ecosystem", expected="ecosystem")
-        return np.zeros(0, dtype=np.int64), [problem]
-    present = table.loc[table.index.isin(present_classes(ctx)), "ecosystem"]
-    bad = present[~present.isin(ECOSYSTEMS)]
-    problems = []
-    if len(bad):
-        found = ", ".join(f"{int(c)}: {v!r}" for c, v in bad.items())
-        problems.append(
-            error(
-                "climate_svc_class_value_invalid",
-                CLASS_TABLE,
-                "ecosystem",
-                item=item_id,
-                found=found,
-                expected=", ".join(ECOSYSTEMS),
-            )
-        )
-    codes = np.asarray([int(c) for c, e in table["ecosystem"].items() if e in ecosystems], dtype=np.int64)
-    return codes, problems
-
-
-def parameter_problems(
-    ctx: ServiceContext, item_id: str, names: Iterable[str], low: float = 0.0, low_open: bool = False
-) -> list[Problem]:
-    """Problems for parameters below ``low`` (or not above it with ``low_open``)."""
-    problems = []
-    for name in names:
-        parameter = ctx.params[name]
-        value = float(parameter.value)
-        if not np.isfinite(value) or (value <= low if low_open else value < low):
-            problems.append(
-                error(
-                    "climate_svc_parameter_invalid",
-                    "parameters",
-                    name,
-                    item=item_id,
-                    value=value,
-                    unit=parameter.unit,
-                    expected=f"{'>' if low_open else '>='} {low:g}",
-                )
-            )
-    return problems
-
-
-def inside_only(ctx: ServiceContext, values: np.ndarray) -> np.ndarray:
-    """``values`` inside the account area, NaN outside (no data there, not zero)."""
-    return np.where(np.asarray(ctx.inside, dtype=bool), values, np.nan)
-
-
-def nodata_notes(ctx: ServiceContext, values: np.ndarray) -> tuple[str, ...]:
-    """A note counting the pixels inside the area whose result is NaN because an input has no data."""
-    count = int(np.count_nonzero(np.isnan(values) & np.asarray(ctx.inside, dtype=bool)))
-    return (f"{count} pixels inside the area have no data in an input (result NaN)",) if count else ()

@@ -36,8 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gep.problems import error
-from gep.services import carbon_sequestration as checks
+from gep.services import checks
 from gep.services.base import Component, LayerInput, ServiceContext, ServiceDeclaration, ServiceResult
 from gep.units import J_PER_KWH, KJ_PER_KWH, MM_TO_M, WATER_DENSITY_G_PER_M3
 
@@ -60,24 +59,11 @@ DECLARATION = ServiceDeclaration(
 
 def _options(ctx: ServiceContext) -> tuple[str, bool]:
     item = DECLARATION.item_id
-    form = ctx.options.get("climate_water_form", "mee")
-    humidify = ctx.options.get("climate_humidification", True)
-    problems = []
-    if form not in WATER_FORMS:
-        problems.append(checks.unknown_choice(item, "climate_water_form", form, WATER_FORMS))
-    if not isinstance(humidify, bool):
-        problems.append(
-            error(
-                "climate_svc_option_invalid",
-                "method profile",
-                "climate_humidification",
-                item=item,
-                value=humidify,
-                expected="true or false",
-            )
-        )
+    problems = checks.check_option(ctx, item, "climate_water_form", WATER_FORMS)
+    problems += checks.check_flag(ctx, item, "climate_humidification")
     checks.raise_problems(problems)
-    return str(form), humidify
+    form = str(ctx.options.get("climate_water_form", WATER_FORMS[0]))
+    return form, bool(ctx.options.get("climate_humidification", True))
 
 
 def compute(ctx: ServiceContext) -> ServiceResult:
@@ -86,14 +72,14 @@ def compute(ctx: ServiceContext) -> ServiceResult:
     checks.pick_variant(ctx, DECLARATION)
     form, humidify = _options(ctx)
     checks.raise_problems(checks.require_layers(ctx, item, ("landcover",)))
-    problems = checks.missing_class_problems(ctx, item, DECLARATION.class_columns)
-    problems += checks.column_problems(ctx, item, "transpiration_heat", low=0.0)
-    water_codes, eco_problems = checks.ecosystem_classes(ctx, item, ("water",))
-    problems += eco_problems
+    problems = checks.check_class_rows(ctx, item, DECLARATION.class_columns)
+    problems += checks.check_class_values(ctx, item, {"transpiration_heat": checks.NON_NEGATIVE})
+    problems += checks.check_ecosystem_column(ctx, item)
     names = ["ac_efficiency", "water_latent_heat", "humidifier_energy", "electricity_price"]
-    problems += checks.parameter_problems(ctx, item, names[:1], low_open=True)
-    problems += checks.parameter_problems(ctx, item, names[1:])
+    problems += checks.check_parameters(ctx, item, names[:1], positive=True)
+    problems += checks.check_parameters(ctx, item, names[1:])
     checks.raise_problems(problems)
+    water_codes = checks.ecosystem_codes(ctx, ("water",))
 
     codes = np.asarray(ctx.layers["landcover"])
     inside = np.asarray(ctx.inside, dtype=bool)
@@ -135,5 +121,5 @@ def compute(ctx: ServiceContext) -> ServiceResult:
             Component("water", "kWh", water, water * price, "electricity_price"),
         ),
         parameters_used=used,
-        notes=(*notes, *checks.nodata_notes(ctx, total)),
+        notes=(*notes, *checks.nodata_note(ctx, ~np.isnan(total))),
     )

@@ -16,12 +16,10 @@ Reservoirs or lakes whose point falls outside the grid or outside every region a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 
-from gep.problems import Problem, error
+from gep.problems import Problem
 from gep.services.base import (
     Component,
     LayerInput,
@@ -30,18 +28,23 @@ from gep.services.base import (
     ServiceResult,
     TableInput,
 )
-from gep.services.pollutant_caps import (
+from gep.services.checks import (
     ECOSYSTEMS,
-    check_class_columns,
+    FRACTION,
+    check_class_rows,
+    check_class_values,
     check_ecosystem_column,
-    check_layers,
     check_table_columns,
+    check_table_numbers,
+    ecosystem_codes,
     landcover_codes,
     nodata_note,
-    operating_cost_per_m3,
     raise_problems,
     region_code_text,
+    require_layers,
+    unknown_choice,
 )
+from gep.services.water_conservation import operating_cost_per_m3
 from gep.units import MM_TO_M, WAN
 
 DECLARATION = ServiceDeclaration(
@@ -85,45 +88,8 @@ def _vegetation_ecosystems(ctx: ServiceContext) -> tuple[str, ...]:
     names = (chosen,) if isinstance(chosen, str) else tuple(str(e) for e in chosen)  # type: ignore[union-attr]
     bad = [e for e in names if e not in ECOSYSTEMS]
     if bad:
-        raise_problems(
-            [
-                error(
-                    "svc_option_invalid",
-                    source="profile",
-                    field="flood_vegetation_ecosystems",
-                    option="flood_vegetation_ecosystems",
-                    value=", ".join(bad),
-                    expected=", ".join(ECOSYSTEMS),
-                )
-            ]
-        )
+        raise_problems([unknown_choice(ITEM, "flood_vegetation_ecosystems", ", ".join(bad), ECOSYSTEMS)])
     return names
-
-
-def _codes_of(ctx: ServiceContext, ecosystems: Sequence[str]) -> np.ndarray:
-    """Class codes whose ecosystem is one of ``ecosystems``."""
-    table = ctx.classes
-    return np.asarray(table.index[table["ecosystem"].isin(ecosystems)], dtype=np.int64)
-
-
-def _numeric_column(table: pd.DataFrame, name: str, column: str, non_negative: bool) -> list[Problem]:
-    problems: list[Problem] = []
-    values = pd.to_numeric(table[column], errors="coerce")
-    for row, (raw, number) in enumerate(zip(table[column], values, strict=True), start=1):
-        if pd.isna(number):
-            problems.append(error("value_not_number", source=name, field=column, value=raw, row=row))
-        elif non_negative and number < 0:
-            problems.append(
-                error(
-                    "svc_value_negative",
-                    source=name,
-                    field=column,
-                    value=float(number),
-                    row=row,
-                    expected=">= 0",
-                )
-            )
-    return problems
 
 
 def _place_points(
@@ -172,20 +138,20 @@ def _point_tables(ctx: ServiceContext) -> dict[str, pd.DataFrame]:
     raise_problems(problems)
     for name, table in tables.items():
         quantity = _POINT_COLUMNS[name][1]
-        problems += _numeric_column(table, name, quantity, non_negative=True)
-        problems += _numeric_column(table, name, "x", non_negative=False)
-        problems += _numeric_column(table, name, "y", non_negative=False)
+        problems += check_table_numbers(table, name, quantity, non_negative=True)
+        problems += check_table_numbers(table, name, "x")
+        problems += check_table_numbers(table, name, "y")
     raise_problems(problems)
     return tables
 
 
 def compute(ctx: ServiceContext) -> ServiceResult:
     """Storm water regulated per pixel (m³/a) by component, and its value (yuan)."""
-    raise_problems(check_layers(ctx, ["landcover", "storm_rainfall"], ITEM))
-    raise_problems(check_ecosystem_column(ctx, ITEM))
+    raise_problems(require_layers(ctx, ITEM, ["landcover", "storm_rainfall"]))
+    raise_problems(check_class_rows(ctx, ITEM, DECLARATION.class_columns) + check_ecosystem_column(ctx, ITEM))
     vegetation_ecosystems = _vegetation_ecosystems(ctx)
-    veg_codes = _codes_of(ctx, vegetation_ecosystems)
-    raise_problems(check_class_columns(ctx, ITEM, {"storm_runoff_coefficient": (0.0, 1.0)}, codes=veg_codes))
+    veg_codes = ecosystem_codes(ctx, vegetation_ecosystems)
+    raise_problems(check_class_values(ctx, ITEM, {"storm_runoff_coefficient": FRACTION}, codes=veg_codes))
     tables = _point_tables(ctx)
 
     inside = np.asarray(ctx.inside, dtype=bool)
@@ -203,7 +169,7 @@ def compute(ctx: ServiceContext) -> ServiceResult:
     vegetation = np.where(is_veg, held_mm * area * MM_TO_M, 0.0) + outside
     vegetation[inside & ~has_class] = np.nan
 
-    is_marsh = has_class & np.isin(codes, _codes_of(ctx, ("wetland",)))
+    is_marsh = has_class & np.isin(codes, ecosystem_codes(ctx, ("wetland",)))
     marshes = np.where(is_marsh, params.value("marsh_detention_depth") * area, 0.0) + outside
     marshes[inside & ~has_class] = np.nan
 

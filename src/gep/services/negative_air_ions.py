@@ -29,12 +29,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from gep.services import carbon_sequestration as checks
+from gep.services import checks
 from gep.services.base import Component, LayerInput, ServiceContext, ServiceDeclaration, ServiceResult
 from gep.units import M2_PER_HA
 
 CM3_PER_M3 = 1.0e6
+"""Cubic centimetres per cubic metre."""
 MIN_PER_YEAR = 365 * 24 * 60
+"""Minutes in a 365-day year (525 600)."""
 ION_FACTOR = M2_PER_HA * CM3_PER_M3 * MIN_PER_YEAR
 """5.256e15: hm² → m², m³ → cm³, and renewals per year per minute of ion lifetime."""
 
@@ -58,14 +60,14 @@ def compute(ctx: ServiceContext) -> ServiceResult:
     item = DECLARATION.item_id
     checks.pick_variant(ctx, DECLARATION)
     checks.raise_problems(checks.require_layers(ctx, item, ("landcover", "negative_ions")))
-    problems = checks.missing_class_problems(ctx, item, DECLARATION.class_columns)
-    problems += checks.column_problems(ctx, item, "canopy_height", low=0.0)
-    problems += checks.parameter_problems(ctx, item, ("ion_cost", "ion_threshold"))
+    problems = checks.check_class_rows(ctx, item, DECLARATION.class_columns)
+    problems += checks.check_class_values(ctx, item, {"canopy_height": checks.NON_NEGATIVE})
+    problems += checks.check_parameters(ctx, item, ("ion_cost", "ion_threshold"))
     checks.raise_problems(problems)
     table = ctx.classes
-    present = table.index[table.index.isin(checks.present_classes(ctx))]
+    present = table.index[table.index.isin(list(checks.present_classes(ctx)))]
     with_canopy = [int(c) for c in present if float(table.at[c, "canopy_height"]) > 0]
-    checks.raise_problems(checks.column_problems(ctx, item, "ion_lifetime", with_canopy, low=0.0, low_open=True))
+    checks.raise_problems(checks.check_class_values(ctx, item, {"ion_lifetime": checks.POSITIVE}, with_canopy))
 
     height = ctx.class_values("canopy_height")  # m; NaN where landcover is nodata
     lifetime = ctx.class_values("ion_lifetime") if with_canopy else np.ones_like(height)  # min
@@ -85,5 +87,5 @@ def compute(ctx: ServiceContext) -> ServiceResult:
         value_yuan=value,
         components=(Component("above_threshold", "ions", above, value, "ion_cost"),),
         parameters_used=("ion_cost", "ion_threshold"),
-        notes=("LY/T 1721-2008 formula recalled, not verified [U]", *checks.nodata_notes(ctx, produced)),
+        notes=("LY/T 1721-2008 formula recalled, not verified [U]", *checks.nodata_note(ctx, ~np.isnan(produced))),
     )

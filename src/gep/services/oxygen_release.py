@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from gep.services import carbon_sequestration as carbon
+from gep.services import checks
 from gep.services.base import LayerInput, ServiceContext, ServiceDeclaration, ServiceResult
 from gep.units import CO2_PER_C, O2_PER_CO2
 
@@ -53,14 +54,12 @@ def oxygen_tonnes(ctx: ServiceContext, variant: str) -> tuple[np.ndarray, tuple[
     """O2 released per pixel in t O2/a for ``variant``, and notes. NaN outside ``ctx.inside``."""
     item = DECLARATION.item_id
     if variant == "npp":
-        carbon.raise_problems(carbon.require_layers(ctx, item, ("npp",), variant))
+        checks.raise_problems(checks.require_layers(ctx, item, ("npp",), variant))
         npp = np.asarray(ctx.layers["npp"], dtype=np.float64)
-        tonnes = carbon.inside_only(ctx, npp * ctx.pixel_area_m2 * carbon.T_PER_G * O2_PER_C)
+        tonnes = checks.inside_only(ctx, npp * ctx.pixel_area_m2 * carbon.T_PER_G * O2_PER_C)
         return tonnes, ("O2 from NPP (32/12 t O2 per t C); not 32/44 of the CO2 from NEP",)
+    checks.raise_problems(checks.check_option(ctx, item, "carbon_variant", carbon.DECLARATION.variants))
     basis = ctx.options.get("carbon_variant", carbon.DECLARATION.variants[0])
-    if basis not in carbon.DECLARATION.variants:
-        problem = carbon.unknown_choice(item, "carbon_variant", basis, carbon.DECLARATION.variants)
-        carbon.raise_problems([problem])
     tonnes_c, _ = carbon.carbon_tonnes(ctx, str(basis))
     tonnes = tonnes_c * O2_PER_C
     notes = [f"O2 = 32/44 × CO2 of carbon variant {basis}"]
@@ -75,9 +74,9 @@ def oxygen_tonnes(ctx: ServiceContext, variant: str) -> tuple[np.ndarray, tuple[
 
 def compute(ctx: ServiceContext) -> ServiceResult:
     """O2 released (t O2 per pixel) and its value (yuan per pixel); see the module docstring."""
-    variant = carbon.pick_variant(ctx, DECLARATION)
+    variant = checks.pick_variant(ctx, DECLARATION)
     tonnes, notes = oxygen_tonnes(ctx, variant)
-    carbon.raise_problems(carbon.parameter_problems(ctx, DECLARATION.item_id, ["oxygen_price"]))
+    checks.raise_problems(checks.check_parameters(ctx, DECLARATION.item_id, ["oxygen_price"]))
     value = tonnes * ctx.params.value("oxygen_price")
     return ServiceResult(
         item_id=DECLARATION.item_id,
@@ -85,5 +84,5 @@ def compute(ctx: ServiceContext) -> ServiceResult:
         physical=tonnes,
         value_yuan=value,
         parameters_used=("oxygen_price",),
-        notes=(f"variant {variant}", *notes, *carbon.nodata_notes(ctx, tonnes)),
+        notes=(f"variant {variant}", *notes, *checks.nodata_note(ctx, ~np.isnan(tonnes))),
     )

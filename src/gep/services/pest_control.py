@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gep.services import carbon_sequestration as checks
+from gep.services import checks
 from gep.services.base import Component, LayerInput, ServiceContext, ServiceDeclaration, ServiceResult
 from gep.units import M2_PER_HA
 
@@ -40,14 +40,13 @@ def compute(ctx: ServiceContext) -> ServiceResult:
     item = DECLARATION.item_id
     checks.pick_variant(ctx, DECLARATION)
     checks.raise_problems(checks.require_layers(ctx, item, ("landcover",)))
-    problems = checks.missing_class_problems(ctx, item, DECLARATION.class_columns)
-    _, eco_problems = checks.ecosystem_classes(ctx, item, [eco for eco, _ in COSTS])
-    problems += eco_problems
-    masks_codes = [checks.ecosystem_classes(ctx, item, (eco,))[0] for eco, _ in COSTS]
-    present = set(checks.present_classes(ctx).tolist())
+    problems = checks.check_class_rows(ctx, item, DECLARATION.class_columns)
+    problems += checks.check_ecosystem_column(ctx, item)
+    masks_codes = [checks.ecosystem_codes(ctx, (eco,)) for eco, _ in COSTS]
+    present = checks.present_classes(ctx)
     needed = [int(c) for codes in masks_codes for c in codes if int(c) in present]
-    problems += checks.column_problems(ctx, item, "pest_control_share", needed, low=0.0, high=1.0)
-    problems += checks.parameter_problems(ctx, item, DECLARATION.parameters)
+    problems += checks.check_class_values(ctx, item, {"pest_control_share": checks.FRACTION}, needed)
+    problems += checks.check_parameters(ctx, item, DECLARATION.parameters)
     checks.raise_problems(problems)
 
     landcover = np.asarray(ctx.layers["landcover"])
@@ -69,5 +68,5 @@ def compute(ctx: ServiceContext) -> ServiceResult:
         value_yuan=value,
         components=tuple(components),
         parameters_used=DECLARATION.parameters,
-        notes=checks.nodata_notes(ctx, physical),
+        notes=tuple(checks.nodata_note(ctx, ~np.isnan(physical))),
     )

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gep.services import carbon_sequestration as checks
+from gep.services import checks
 from gep.services.base import Component, LayerInput, ServiceContext, ServiceDeclaration, ServiceResult
 from gep.units import M2_PER_HA
 
@@ -43,8 +43,8 @@ def compute(ctx: ServiceContext) -> ServiceResult:
     checks.pick_variant(ctx, DECLARATION)
     layers = ("wind_erosion_potential", "wind_erosion_actual")
     problems = checks.require_layers(ctx, item, layers)
-    problems += checks.parameter_problems(ctx, item, DECLARATION.parameters[:2], low_open=True)
-    problems += checks.parameter_problems(ctx, item, DECLARATION.parameters[2:])
+    problems += checks.check_parameters(ctx, item, DECLARATION.parameters[:2], positive=True)
+    problems += checks.check_parameters(ctx, item, DECLARATION.parameters[2:])
     checks.raise_problems(problems)
 
     potential, actual = (np.asarray(ctx.layers[name], dtype=np.float64) for name in layers)
@@ -53,7 +53,7 @@ def compute(ctx: ServiceContext) -> ServiceResult:
     covered = tonnes / (p.value("sand_bulk_density") * p.value("sand_cover_thickness"))  # m²
     value = covered * p.value("sand_control_cost")
 
-    notes = list(checks.nodata_notes(ctx, tonnes))
+    notes = checks.nodata_note(ctx, ~np.isnan(tonnes))
     negative = tonnes < 0
     if negative.any():
         notes.append(

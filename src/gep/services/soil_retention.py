@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from gep.services.base import Component, LayerInput, ServiceContext, ServiceDeclaration, ServiceResult
-from gep.services.pollutant_caps import check_class_columns, check_layers, nodata_note, raise_problems
+from gep.services.checks import FRACTION, check_class_columns, nodata_note, raise_problems, require_layers
 from gep.units import M2_PER_HA
 
 DECLARATION = ServiceDeclaration(
@@ -56,8 +56,8 @@ _NUTRIENTS = (
 def compute(ctx: ServiceContext) -> ServiceResult:
     """Soil retained per pixel (t/a) and its value (yuan): avoided sediment plus avoided nutrient loss."""
     layers = ["landcover", "rainfall_erosivity", "soil_erodibility", "ls_factor"]
-    raise_problems(check_layers(ctx, layers, ITEM))
-    raise_problems(check_class_columns(ctx, ITEM, {"usle_c": (0.0, 1.0), "usle_p": (0.0, 1.0)}))
+    raise_problems(require_layers(ctx, ITEM, layers))
+    raise_problems(check_class_columns(ctx, ITEM, {"usle_c": FRACTION, "usle_p": FRACTION}))
 
     erosivity = np.asarray(ctx.layers["rainfall_erosivity"], dtype=np.float64)
     erodibility = np.asarray(ctx.layers["soil_erodibility"], dtype=np.float64)

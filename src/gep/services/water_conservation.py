@@ -21,14 +21,16 @@ from __future__ import annotations
 import numpy as np
 
 from gep.services.base import LayerInput, ServiceContext, ServiceDeclaration, ServiceResult
-from gep.services.pollutant_caps import (
-    check_class_columns,
+from gep.services.checks import (
+    FRACTION,
+    check_class_rows,
+    check_class_values,
     check_ecosystem_column,
-    check_layers,
+    ecosystem_codes,
     landcover_codes,
     nodata_note,
-    operating_cost_per_m3,
     raise_problems,
+    require_layers,
 )
 from gep.units import MM_TO_M
 
@@ -55,12 +57,30 @@ DECLARATION = ServiceDeclaration(
 ITEM = DECLARATION.item_id
 
 
+def operating_cost_per_m3(ctx: ServiceContext) -> tuple[float, tuple[str, ...], list[str]]:
+    """Reservoir cost per m³ (yuan), the price of water conservation and flood regulation:
+    ``reservoir_cost``, plus ``reservoir_operating_cost`` when the profile option
+    ``include_reservoir_operating_cost`` is true. Returns (price, parameters used, notes)."""
+    price = ctx.params.value("reservoir_cost")
+    if not ctx.options.get("include_reservoir_operating_cost", False):
+        return price, ("reservoir_cost",), []
+    operating = ctx.params.value("reservoir_operating_cost")
+    notes = [
+        f"reservoir operating cost {operating:g} yuan/m3 added to the construction cost {price:g} yuan/m3"
+    ]
+    if operating == 0:
+        notes.append("include_reservoir_operating_cost is set but reservoir_operating_cost is 0")
+    return price + operating, ("reservoir_cost", "reservoir_operating_cost"), notes
+
+
 def compute(ctx: ServiceContext) -> ServiceResult:
     """Water conserved per pixel (m³/a, may be negative) and its value (yuan)."""
-    raise_problems(check_layers(ctx, ["landcover", "precipitation", "evapotranspiration"], ITEM))
+    raise_problems(require_layers(ctx, ITEM, ["landcover", "precipitation", "evapotranspiration"]))
     use_water_evaporation = "water_evaporation" in ctx.layers
-    problems = check_class_columns(ctx, ITEM, {"runoff_coefficient": (0.0, 1.0)})
-    if use_water_evaporation and not problems:
+    columns = ["runoff_coefficient", "ecosystem"] if use_water_evaporation else ["runoff_coefficient"]
+    problems = check_class_rows(ctx, ITEM, columns)
+    problems += check_class_values(ctx, ITEM, {"runoff_coefficient": FRACTION})
+    if use_water_evaporation:
         problems += check_ecosystem_column(ctx, ITEM)
     raise_problems(problems)
 
@@ -68,8 +88,7 @@ def compute(ctx: ServiceContext) -> ServiceResult:
     et = np.asarray(ctx.layers["evapotranspiration"], dtype=np.float64)
     notes: list[str] = []
     if use_water_evaporation:
-        water_codes = ctx.classes.index[ctx.classes["ecosystem"] == "water"]
-        is_water = np.isin(landcover_codes(ctx), np.asarray(water_codes, dtype=np.int64))
+        is_water = np.isin(landcover_codes(ctx), ecosystem_codes(ctx, ("water",)))
         evaporation = np.asarray(ctx.layers["water_evaporation"], dtype=np.float64)
         use = is_water & np.isfinite(evaporation)
         et = np.where(use, evaporation, et)

@@ -8,24 +8,10 @@ min rule is the MEE guide's as recalled, tagged [U]. Value = Σ purified × trea
 
 from __future__ import annotations
 
-from gep.services.base import LayerInput, ServiceContext, ServiceDeclaration, ServiceResult, TableInput
-from gep.services.pollutant_caps import LOAD_COLUMNS, LOADS_TABLE, WATER_POLLUTANTS, compute_purification
+from gep.services.base import ServiceContext, ServiceResult
+from gep.services.pollutant_caps import WATER_POLLUTANTS, compute_purification, purification_declaration
 
-DECLARATION = ServiceDeclaration(
-    item_id="water_purification",
-    unit="t",
-    layers=(LayerInput("landcover"),),
-    class_columns=tuple(f"{p}_capacity" for p in WATER_POLLUTANTS),
-    tables=(TableInput(LOADS_TABLE, LOAD_COLUMNS, required=False),),
-    parameters=tuple(f"{p}_treatment_cost" for p in WATER_POLLUTANTS),
-    components=tuple((p, "t") for p in WATER_POLLUTANTS),
-    whole_grid=True,
-    valuation="prevention_cost",
-    formula=(
-        "Q_i = min(Σ_region capacity_i × A, load_i) per region [U: MEE rule, unverified], spread over pixels "
-        "by capacity; V = Σ_i Q_i × c_i (i = COD, NH3-N, TP)"
-    ),
-)
+DECLARATION = purification_declaration("water_purification", WATER_POLLUTANTS, "COD, NH3-N, TP")
 
 
 def compute(ctx: ServiceContext) -> ServiceResult:
