@@ -17,9 +17,8 @@ COUNTIES = {"331102", "331121", "331122", "331123", "331124", "331125", "331126"
 def demo(tmp_path_factory):
     root = tmp_path_factory.mktemp("demo")
     out = root / "out"
-    result = CliRunner().invoke(
-        app, ["demo", "--out", str(out), "--resolution", "1000", "--quiet", "--lang", "en", "--cache", str(root / "cache")]
-    )
+    args = ["demo", "--out", str(out), "--resolution", "1000", "--quiet", "--lang", "en"]
+    result = CliRunner().invoke(app, [*args, "--cache", str(root / "cache")])
     assert result.exit_code == 0, result.output
     return out, result.output
 
