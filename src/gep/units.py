@@ -20,6 +20,14 @@ CO2_PER_C = 44.0 / 12.0
 O2_PER_CO2 = 32.0 / 44.0
 """Mass of O2 released per mass of CO2 fixed by photosynthesis (t O2 / t CO2)."""
 
+O2_PER_C = CO2_PER_C * O2_PER_CO2
+"""Mass of O2 released per mass of carbon fixed (32/12 t O2 / t C: one mole of O2 per mole of C)."""
+
+T_PER_G = 1.0e-6
+CM3_PER_M3 = 1.0e6
+MIN_PER_YEAR = 365 * 24 * 60
+"""Minutes in a 365-day year (525,600)."""
+
 J_PER_KWH = 3.6e6
 KJ_PER_KWH = 3600.0
 

@@ -28,9 +28,8 @@ import numpy as np
 
 from gep.services import checks
 from gep.services.base import Component, LayerInput, ServiceContext, ServiceDeclaration, ServiceResult
-from gep.units import CO2_PER_C, M2_PER_HA
+from gep.units import CO2_PER_C, M2_PER_HA, T_PER_G
 
-T_PER_G = 1.0e-6
 """Tonnes per gram (NEP/NPP layers are in g C/m²)."""
 
 DECLARATION = ServiceDeclaration(

@@ -31,12 +31,8 @@ import numpy as np
 
 from gep.services import checks
 from gep.services.base import Component, LayerInput, ServiceContext, ServiceDeclaration, ServiceResult
-from gep.units import M2_PER_HA
+from gep.units import CM3_PER_M3, M2_PER_HA, MIN_PER_YEAR
 
-CM3_PER_M3 = 1.0e6
-"""Cubic centimetres per cubic metre."""
-MIN_PER_YEAR = 365 * 24 * 60
-"""Minutes in a 365-day year (525 600)."""
 ION_FACTOR = M2_PER_HA * CM3_PER_M3 * MIN_PER_YEAR
 """5.256e15: hm² → m², m³ → cm³, and renewals per year per minute of ion lifetime."""
 

@@ -26,9 +26,8 @@ import numpy as np
 from gep.services import carbon_sequestration as carbon
 from gep.services import checks
 from gep.services.base import LayerInput, ServiceContext, ServiceDeclaration, ServiceResult
-from gep.units import CO2_PER_C, O2_PER_CO2
+from gep.units import O2_PER_C, T_PER_G
 
-O2_PER_C = CO2_PER_C * O2_PER_CO2
 """t O2 released per t C fixed (44/12 × 32/44 = 32/12)."""
 
 DECLARATION = ServiceDeclaration(
@@ -56,7 +55,7 @@ def oxygen_tonnes(ctx: ServiceContext, variant: str) -> tuple[np.ndarray, tuple[
     if variant == "npp":
         checks.raise_problems(checks.require_layers(ctx, item, ("npp",), variant))
         npp = np.asarray(ctx.layers["npp"], dtype=np.float64)
-        tonnes = checks.inside_only(ctx, npp * ctx.pixel_area_m2 * carbon.T_PER_G * O2_PER_C)
+        tonnes = checks.inside_only(ctx, npp * ctx.pixel_area_m2 * T_PER_G * O2_PER_C)
         return tonnes, ("O2 from NPP (32/12 t O2 per t C); not 32/44 of the CO2 from NEP",)
     checks.raise_problems(checks.check_option(ctx, item, "carbon_variant", carbon.DECLARATION.variants))
     basis = ctx.options.get("carbon_variant", carbon.DECLARATION.variants[0])
