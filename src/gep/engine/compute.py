@@ -91,6 +91,7 @@ def run_services(
 def _options(prepared: PreparedInputs) -> dict[str, object]:
     """Profile options plus the carbon variant, so oxygen from carbon uses the same basis."""
     options = dict(prepared.options)
+    options.setdefault("year", prepared.spec.account.year)
     carbon = registry_variant(prepared, "carbon_sequestration")
     if carbon is not None:
         options.setdefault("carbon_variant", carbon)

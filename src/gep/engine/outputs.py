@@ -95,7 +95,7 @@ def method_rows(prepared: PreparedInputs, runs: list[ItemRun]) -> pd.DataFrame:
             )
             continue
         declaration = run.service.declaration
-        used = run.result.parameters_used or declaration.parameters
+        used = run.result.parameters_used
         params = [prepared.params[name] for name in used if name in prepared.params]
         unverified = [p.name for p in params if p.tag == "unverified"]
         rows.append(
@@ -106,7 +106,7 @@ def method_rows(prepared: PreparedInputs, runs: list[ItemRun]) -> pd.DataFrame:
                 "category": item.category,
                 "status": "computed",
                 "reason": "",
-                "variant": prepared.variants.get(item.id) or (declaration.variants[0] if declaration.variants else ""),
+                "variant": _variant_used(prepared, run),
                 "formula": declaration.formula,
                 "parameters": "; ".join(f"{p.name}={p.value:g} {p.unit} [{p.tag}] ({p.source})" for p in params),
                 "unverified": ", ".join(unverified),
@@ -114,6 +114,15 @@ def method_rows(prepared: PreparedInputs, runs: list[ItemRun]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def _variant_used(prepared: PreparedInputs, run: ItemRun) -> str:
+    """The formula variant a run used: what the service reports, else the profile's, else the default."""
+    declaration = run.service.declaration
+    reported = run.result.extra.get("variant")
+    if reported:
+        return str(reported)
+    return prepared.variants.get(declaration.item_id) or (declaration.variants[0] if declaration.variants else "")
 
 
 def region_records(prepared: PreparedInputs) -> list[dict]:

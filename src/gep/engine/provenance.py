@@ -39,7 +39,7 @@ def input_files(prepared: PreparedInputs) -> dict[str, Path]:
 
 
 def build_provenance(prepared: PreparedInputs, runs: list[ItemRun]) -> dict:
-    used = sorted({name for run in runs for name in (run.result.parameters_used or run.service.declaration.parameters)})
+    used = sorted({name for run in runs for name in (run.result.parameters_used)})
     parameters = {
         name: {
             "value": p.value,
@@ -75,7 +75,7 @@ def build_provenance(prepared: PreparedInputs, runs: list[ItemRun]) -> dict:
             run.service.item_id: {
                 "formula": run.service.declaration.formula,
                 "valuation": run.service.declaration.valuation,
-                "parameters": list(run.result.parameters_used or run.service.declaration.parameters),
+                "parameters": list(run.result.parameters_used),
                 "notes": list(run.result.notes),
             }
             for run in runs

@@ -290,10 +290,14 @@ def _missing_inputs(declaration, spec: AccountSpec, prepared: PreparedInputs, ca
         missing.append(CLASS_TABLE)
     if declaration.class_columns and "landcover" not in spec.layers:
         missing.append("landcover")
-    # a table that is given but failed to read makes the item impossible too (its error is reported)
+    # a table that is given but failed to read makes the item impossible too (its error is reported);
+    # a table that lacks columns the item needs skips the item (reported as a warning by the caller)
     for t in declaration.tables:
         if t.name in spec.tables and t.name not in prepared.tables:
             missing.append(t.name)
+        elif t.name in prepared.tables:
+            columns = prepared.tables[t.name].columns
+            missing += [f"{t.name}.{c}" for c in t.columns if c not in columns]
     return sorted(set(missing))
 
 

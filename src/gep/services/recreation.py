@@ -115,7 +115,7 @@ def _tourism_revenue(ctx: ServiceContext, weights: np.ndarray, notes: list[str])
         value_yuan=revenue.values,
         parameters_used=(),
         notes=unique_notes(notes, table_notes, visits.notes, revenue.notes),
-        extra={"allocated_regions": list(merged_regions([visits, revenue]))},
+        extra={"allocated_regions": list(merged_regions([visits, revenue])), "variant": "tourism_revenue"},
     )
 
 
@@ -141,7 +141,7 @@ def _travel_cost_statistics(ctx: ServiceContext, weights: np.ndarray, notes: lis
         components=components,
         parameters_used=PARAMETERS,
         notes=unique_notes(notes, table_notes, visits.notes),
-        extra={"allocated_regions": list(visits.allocated_regions)},
+        extra={"allocated_regions": list(visits.allocated_regions), "variant": "travel_cost"},
     )
 
 
@@ -180,5 +180,5 @@ def _travel_cost_survey(ctx: ServiceContext, weights: np.ndarray, notes: list[st
         components=components,
         parameters_used=(),
         notes=unique_notes(notes, year_notes, a["visits"].notes, a["expenditure_yuan"].notes),
-        extra={"allocated_regions": list(merged_regions(list(a.values())))},
+        extra={"allocated_regions": list(merged_regions(list(a.values()))), "variant": "travel_cost"},
     )
