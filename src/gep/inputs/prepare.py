@@ -20,7 +20,7 @@ from gep.grid import AccountGrid
 from gep.inputs.rasters import AlignedLayer, read_aligned
 from gep.inputs.tables import check_columns, check_numeric, read_table
 from gep.inputs.units import same_unit
-from gep.parameters import ParameterSet, default_parameters
+from gep.parameters import TAGS, ParameterSet, default_parameters
 from gep.problems import Problem, error, has_errors, warning
 from gep.regions import RegionSet, read_regions, read_zones, validate_regions
 from gep.services.registry import services
@@ -358,10 +358,18 @@ def _prepare_classes(spec: AccountSpec, prepared: PreparedInputs, declarations) 
             prepared.problems.append(error("class_value_missing", source, column, value=empty))
 
 
-def _prepare_parameters(spec: AccountSpec, profile, prepared: PreparedInputs, declarations) -> None:
+def profile_parameters(profile) -> ParameterSet:
+    """Default parameters with the method profile's values applied. A profile value carries the
+    profile's standard as its source and the profile's provenance tag."""
     params = default_parameters()
-    if profile.parameters:
-        params = params.with_values(profile.parameters, source=f"method profile {profile.id}", tag="secondary")
+    if not profile.parameters:
+        return params
+    tag = profile.provenance if profile.provenance in TAGS else "secondary"
+    return params.with_values(profile.parameters, source=f"method profile {profile.id}: {profile.standard}", tag=tag)
+
+
+def _prepare_parameters(spec: AccountSpec, profile, prepared: PreparedInputs, declarations) -> None:
+    params = profile_parameters(profile)
     src = str(spec.source)
     known = sorted(params)
     account_overrides = {}
