@@ -208,3 +208,23 @@ def test_account_object_reads_back_totals_and_checks(base):
     assert acc.map_path("water_conservation").is_file()
     with pytest.raises(KeyError, match="region 'Q' is not in this account"):
         acc.region("Q")
+
+
+def test_seea_supply_tables_by_ecosystem_type(base):
+    spec, table = base
+    out = spec.parent.parent / "out"
+    monetary = pd.read_csv(out / "seea_supply_monetary.csv", keep_default_na=False).set_index("item")
+    # water conservation: forest 196 pixels x 6550 m3 x 7.06 = 9,063,628 yuan; water 4 x 6000 x 7.06 = 169,440
+    assert monetary.loc["water_conservation", "forest"] == pytest.approx(196 * 6550 * 7.06)
+    assert monetary.loc["water_conservation", "water"] == pytest.approx(4 * 6000 * 7.06)
+    assert monetary.loc["water_conservation", "seea_code"] == "2.11"
+    # oxygen release is not an ecosystem service in SEEA EA: kept apart and out of the SEEA total
+    assert monetary.loc["oxygen_release", "section"].startswith("memorandum")
+    seea_items = monetary[(monetary["section"] == "seea") & (monetary.index != "total")]
+    assert monetary.loc["total", "total_supply"] == pytest.approx(seea_items["total_supply"].astype(float).sum())
+    city = table[(table["region_code"] == "C") & (table["component"] == "")].set_index("item")["value_yuan"]
+    for item in seea_items.index:
+        assert float(monetary.loc[item, "total_supply"]) == pytest.approx(city[item], rel=1e-9)
+    physical = pd.read_csv(out / "seea_supply_physical.csv", keep_default_na=False).set_index("item")
+    assert physical.loc["water_conservation", "unit"] == "m3"
+    assert physical.loc["water_conservation", "total_supply"] == pytest.approx(196 * 6550 + 4 * 6000)

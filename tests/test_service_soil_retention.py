@@ -125,3 +125,24 @@ def test_input_errors():
     ctx = make_context({"landcover": LANDCOVER, "rainfall_erosivity": FULL, "soil_erodibility": FULL}, CLASSES)
     with pytest.raises(GepInputError, match="ls_factor"):
         soil_retention.compute(ctx)
+
+
+def test_water_and_built_up_retain_no_soil_unless_the_option_says_so():
+    classes = pd.DataFrame(
+        {
+            "class": [1, 2, 3],
+            "usle_c": [0.05, 0.0, 0.01],
+            "usle_p": [1.0, 1.0, 1.0],
+            "ecosystem": ["forest", "water", "urban"],
+        }
+    )
+    landcover = [[1, 2, 3], [1, 1, 1], [1, 1, 1]]
+    result = soil_retention.compute(_ctx(landcover=landcover, classes=classes))
+    # water (C = 0) would be credited 200 t and built-up 198 t; both are 0, forest keeps 190 t
+    assert result.physical[0, 1] == 0.0 and result.physical[0, 2] == 0.0
+    assert result.physical.sum() == pytest.approx(7 * 190.0)
+    counted = soil_retention.compute(
+        _ctx(landcover=landcover, classes=classes, options={"soil_retention_excluded_ecosystems": ()})
+    )
+    assert counted.physical[0, 1] == pytest.approx(200.0)
+    assert counted.physical[0, 2] == pytest.approx(200.0 * 0.99)

@@ -22,6 +22,7 @@ from gep.engine.cog import write_cog
 from gep.engine.compute import ItemRun
 from gep.engine.provenance import build_provenance
 from gep.inputs.prepare import PreparedInputs
+from gep.seea import supply_tables
 
 Progress = Callable[[str, float], None]
 FLOAT_FORMAT = "%.12g"
@@ -214,6 +215,18 @@ def write_outputs(
         account = account_rows(prepared, runs)
         account.to_csv(staging / "account.csv", index=False, float_format=FLOAT_FORMAT, encoding="utf-8-sig")
         method_rows(prepared, runs).to_csv(staging / "methods.csv", index=False, encoding="utf-8-sig")
+        physical, monetary = supply_tables(
+            runs,
+            prepared.layers["landcover"].data if "landcover" in prepared.layers else None,
+            prepared.classes,
+            prepared.index.inside,
+        )
+        physical.to_csv(
+            staging / "seea_supply_physical.csv", index=False, float_format=FLOAT_FORMAT, encoding="utf-8-sig"
+        )
+        monetary.to_csv(
+            staging / "seea_supply_monetary.csv", index=False, float_format=FLOAT_FORMAT, encoding="utf-8-sig"
+        )
         checks = region_checks(prepared, account)
         summary = build_summary(prepared, account, checks, synthetic)
         (staging / "summary.json").write_text(

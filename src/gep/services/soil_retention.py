@@ -10,6 +10,11 @@ Physical quantity (gep-methods §5 [S: Bo et al. 2017; V: Ganzi 2017]): per pixe
 Value (Ganzi 2017 eqs 4-5 [V]): V = V_sediment + V_N + V_P (+ V_K)
     sediment avoided (m³) = λ × Q / ρ, valued at dredging_cost (yuan/m³)
     nutrient i lost avoided (t) = Q × content_i, valued at price_i (yuan/t); K only when soil_k_content > 0
+
+Water bodies and built-up land hold no erodible soil that an ecosystem retains, so they are left out
+(0) by default: a water pixel with C = 0 would otherwise be credited with its whole potential
+erosion. The option ``soil_retention_excluded_ecosystems`` changes the list [U: our reading; the
+standards' text on this was not seen].
 """
 
 from __future__ import annotations
@@ -17,7 +22,14 @@ from __future__ import annotations
 import numpy as np
 
 from gep.services.base import Component, LayerInput, ServiceContext, ServiceDeclaration, ServiceResult
-from gep.services.checks import FRACTION, check_class_columns, nodata_note, raise_problems, require_layers
+from gep.services.checks import (
+    FRACTION,
+    check_class_columns,
+    ecosystem_codes,
+    nodata_note,
+    raise_problems,
+    require_layers,
+)
 from gep.units import M2_PER_HA
 
 DECLARATION = ServiceDeclaration(
@@ -45,6 +57,7 @@ DECLARATION = ServiceDeclaration(
 )
 
 ITEM = DECLARATION.item_id
+EXCLUDED_ECOSYSTEMS = ("water", "urban")
 
 _NUTRIENTS = (
     ("nitrogen", "soil_n_content", "n_price"),
@@ -68,6 +81,9 @@ def compute(ctx: ServiceContext) -> ServiceResult:
     inside = np.asarray(ctx.inside, dtype=bool)
     valid = inside & np.isfinite(rate)
     retained = np.where(valid, rate * (ctx.pixel_area_m2 / M2_PER_HA), np.nan)
+    excluded = tuple(ctx.options.get("soil_retention_excluded_ecosystems", EXCLUDED_ECOSYSTEMS))
+    no_soil = np.isin(np.asarray(ctx.layers["landcover"]), ecosystem_codes(ctx, excluded)) & valid
+    retained[no_soil] = 0.0
 
     params = ctx.params
     sediment = params.value("sediment_deposition_coef") * retained / params.value("soil_bulk_density")
@@ -75,7 +91,7 @@ def compute(ctx: ServiceContext) -> ServiceResult:
         Component("sediment", "m3", sediment, sediment * params.value("dredging_cost"), "dredging_cost")
     ]
     used = ["sediment_deposition_coef", "soil_bulk_density", "dredging_cost"]
-    notes: list[str] = []
+    notes: list[str] = [f"no soil retention on ecosystems {', '.join(excluded)} [U]"] if excluded else []
     for name, content_name, price_name in _NUTRIENTS:
         content = params.value(content_name)
         if name == "potassium" and content <= 0:
