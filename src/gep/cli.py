@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 
@@ -129,3 +130,43 @@ def account(
         raise typer.Exit(1) from None
     print_problems([p for p in result.prepared.problems if p.severity == "warning"], lang, console)
     console.print(f"{'输出' if lang == 'zh' else 'output'}: {result.out_dir}", markup=False)
+
+
+@app.command()
+def compare(
+    accounts: Annotated[list[Path], typer.Argument(help="account folders of two or more years")],
+    out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("gep-comparison"),
+    deflators: Annotated[
+        Path | None, typer.Option("--deflators", help="CSV/XLSX: year, index [, item|category]")
+    ] = None,
+    base_year: Annotated[int | None, typer.Option("--base-year", help="price base year (default: first year)")] = None,
+    quiet: QuietOption = False,
+) -> None:
+    """GEP over years: comparable prices, change, and quantity and price effects per item."""
+    from gep.account import Account
+    from gep.compare import compare_accounts, gep_series, read_deflators
+    from gep.inputs.tables import read_table
+
+    console = Console()
+    try:
+        loaded = [Account.load(path) for path in accounts]
+        table = None
+        if deflators is not None:
+            frame, problems = read_table(deflators)
+            if frame is None:
+                print_problems(problems, "en", console)
+                raise typer.Exit(1)
+            table = read_deflators(frame, str(deflators))
+        comparison = compare_accounts(loaded, table, base_year)
+    except (FileNotFoundError, ValueError) as exc:
+        console.print(str(exc), style="red", markup=False)
+        raise typer.Exit(1) from None
+    series = gep_series(comparison)
+    out.mkdir(parents=True, exist_ok=True)
+    comparison.to_csv(out / "comparison.csv", index=False, float_format="%.12g", encoding="utf-8-sig")
+    series.to_csv(out / "gep_series.csv", index=False, float_format="%.12g", encoding="utf-8-sig")
+    with pd.ExcelWriter(out / "comparison.xlsx") as writer:
+        series.to_excel(writer, sheet_name="GEP", index=False)
+        comparison.to_excel(writer, sheet_name="items", index=False)
+    if not quiet:
+        console.print(f"output: {out}", markup=False)
