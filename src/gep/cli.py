@@ -121,7 +121,7 @@ def account(
         raise typer.Exit(1)
     try:
         with progress_bar("account", quiet) as progress:
-            result = run_account(parsed, out, progress=progress)
+            result = run_account(parsed, out, progress=progress, lang=lang)
     except GepInputError as exc:
         print_problems(list(exc.problems), lang, console)
         raise typer.Exit(1) from None

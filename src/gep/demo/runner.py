@@ -95,7 +95,7 @@ def run_demo(out: Path, resolution: float, lang: str, quiet: bool, cache: Path |
         raise RuntimeError("demo spec is invalid: " + "; ".join(p.render("en") for p in problems))
     try:
         with progress_bar("核算" if zh else "account", quiet) as progress:
-            result = run_account(spec, out, progress=progress, extra_files={"spec.toml": text})
+            result = run_account(spec, out, progress=progress, extra_files={"spec.toml": text}, lang=lang)
     except GepInputError as exc:
         console.print(exc.render(lang), style="red", markup=False)
         return 1

@@ -17,11 +17,13 @@ from pathlib import Path
 import pandas as pd
 
 from gep import __version__
+from gep.account import Account
 from gep.catalog import load_catalog
 from gep.engine.cog import write_cog
 from gep.engine.compute import ItemRun
 from gep.engine.provenance import build_provenance
 from gep.inputs.prepare import PreparedInputs
+from gep.reports import write_reports
 from gep.seea import supply_tables
 
 Progress = Callable[[str, float], None]
@@ -178,8 +180,11 @@ def write_outputs(
     *,
     extra_files: Mapping[str, str] | None = None,
     progress: Progress | None = None,
+    lang: str = "zh",
+    reports: bool = True,
 ) -> Path:
-    """Write the account into ``out_dir`` atomically; returns ``out_dir``."""
+    """Write the account into ``out_dir`` atomically; returns ``out_dir``. With ``reports`` the
+    density map, PNG previews, ``report.xlsx`` and ``report.html`` (in ``lang``) are written too."""
     report = progress or (lambda step, fraction: None)
     out_dir = out_dir.resolve()
     check_output_dir(out_dir)
@@ -242,6 +247,10 @@ def write_outputs(
         )
         for name, text in (extra_files or {}).items():
             (staging / name).write_text(text, encoding="utf-8")
+        if reports:
+            report("reports", 0.95)
+            boundaries = prepared.regions.to_crs(grid.crs).to_geodataframe()
+            write_reports(Account.load(staging), lang=lang, boundaries=boundaries)
         _replace_dir(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -269,7 +278,7 @@ def build_summary(prepared: PreparedInputs, account: pd.DataFrame, checks: list[
                 "region_code": code,
                 "region_name": first["region_name"],
                 "level": first["level"],
-                "area_km2": round(area, 6),
+                "area_km2": area,
                 "gep_yuan": gep,
                 **parts,
                 "gep_per_km2_yuan": gep / area if area else None,

@@ -29,6 +29,8 @@ def run_account(
     progress: Progress | None = None,
     extra_files: Mapping[str, str] | None = None,
     prepared: PreparedInputs | None = None,
+    lang: str = "zh",
+    reports: bool = True,
 ) -> AccountRun:
     """Compute the account described by ``spec`` and write it to ``out_dir`` (default: the spec's
     ``output``). Raises :class:`GepInputError` listing every input error before computing anything."""
@@ -41,6 +43,12 @@ def run_account(
         raise GepInputError([p for p in prepared.problems if p.severity == "error"])
     runs = run_services(prepared, lambda step, f: report(step, 0.3 + 0.5 * f))
     written = write_outputs(
-        prepared, runs, target, extra_files=extra_files, progress=lambda step, f: report(step, 0.8 + 0.2 * f)
+        prepared,
+        runs,
+        target,
+        extra_files=extra_files,
+        progress=lambda step, f: report(step, 0.8 + 0.2 * f),
+        lang=lang,
+        reports=reports,
     )
     return AccountRun(prepared, tuple(runs), written)
