@@ -170,3 +170,13 @@ def compare(
         comparison.to_excel(writer, sheet_name="items", index=False)
     if not quiet:
         console.print(f"output: {out}", markup=False)
+
+
+def _mount_subcommands() -> None:
+    """Commands that live with their modules: realization (procure, compensate, impact)."""
+    from gep.realization.cli import app as realization_app
+
+    app.add_typer(realization_app)
+
+
+_mount_subcommands()
