@@ -26,7 +26,7 @@ def two_years(tmp_path_factory):
             lambda raw, y=year, c=cost: (raw["account"].update(year=y), raw.update(parameters={"reservoir_cost": c})),
         )
         parsed, _ = load_spec(spec)
-        run_account(parsed, root / f"out{year}")
+        run_account(parsed, root / f"out{year}", reports=False)
         dirs.append(root / f"out{year}")
     return dirs
 

@@ -21,10 +21,11 @@ from gep.inputs.prepare import prepare_inputs
 from gep.spec import load_spec
 
 
-def account(spec_path, out):
+def account(spec_path, out, reports=False):
+    """Run the account; the report files are tested in test_reports.py, so most runs skip them."""
     spec, problems = load_spec(spec_path)
     assert spec is not None, problems
-    run_account(spec, out)
+    run_account(spec, out, reports=reports)
     table = pd.read_csv(out / "account.csv", dtype={"region_code": str}, keep_default_na=False)
     return table
 
@@ -39,7 +40,7 @@ def value(table, item, region, component="", column="value_yuan"):
 def base(tmp_path_factory):
     directory = tmp_path_factory.mktemp("engine")
     spec = build(directory / "acc")
-    return spec, account(spec, directory / "out")
+    return spec, account(spec, directory / "out", reports=True)
 
 
 def test_water_conservation_by_hand(base):
