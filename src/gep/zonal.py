@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from rasterio.features import rasterize
@@ -55,11 +56,19 @@ class RegionIndex:
                 totals[parent] += totals[code]
         return totals
 
+    @cached_property
+    def _flat_inside(self) -> tuple[np.ndarray, np.ndarray]:
+        """(flat positions of the pixels inside some region, their unit indices), computed once."""
+        flat = self.unit_index.ravel()
+        positions = np.flatnonzero(flat >= 0)
+        return positions, flat[positions]
+
     def unit_sums(self, values: np.ndarray) -> np.ndarray:
         """Sum of ``values`` over each unit's own pixels (excluding descendants), float64."""
-        inside = self.unit_index >= 0
-        weights = np.where(np.isnan(values), 0.0, values)[inside].astype(np.float64)
-        return np.bincount(self.unit_index[inside], weights=weights, minlength=len(self.codes))
+        positions, units = self._flat_inside
+        weights = np.asarray(values, dtype=np.float64).ravel()[positions]
+        weights = np.where(np.isnan(weights), 0.0, weights)
+        return np.bincount(units, weights=weights, minlength=len(self.codes))
 
     def zone_sums(self, values: np.ndarray) -> dict[str, float]:
         clean = np.where(np.isnan(values), 0.0, values)
