@@ -173,9 +173,12 @@ def compare(
 
 
 def _mount_subcommands() -> None:
-    """Commands that live with their modules: realization (procure, compensate, impact)."""
+    """Commands that live with their modules: analytics (indicators, realization, evaluate, audit)
+    and realization (procure, compensate, impact)."""
+    from gep.analytics.cli import app as analytics_app
     from gep.realization.cli import app as realization_app
 
+    app.add_typer(analytics_app)
     app.add_typer(realization_app)
 
 
