@@ -173,13 +173,15 @@ def compare(
 
 
 def _mount_subcommands() -> None:
-    """Commands that live with their modules: analytics (indicators, realization, evaluate, audit)
-    and realization (procure, compensate, impact)."""
+    """Commands that live with their modules: analytics (indicators, realization, evaluate, audit),
+    realization (procure, compensate, impact) and the platform (serve, token, db)."""
     from gep.analytics.cli import app as analytics_app
+    from gep.api.cli import app as platform_app
     from gep.realization.cli import app as realization_app
 
     app.add_typer(analytics_app)
     app.add_typer(realization_app)
+    app.add_typer(platform_app)
 
 
 _mount_subcommands()
