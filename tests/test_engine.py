@@ -229,3 +229,20 @@ def test_seea_supply_tables_by_ecosystem_type(base):
     physical = pd.read_csv(out / "seea_supply_physical.csv", keep_default_na=False).set_index("item")
     assert physical.loc["water_conservation", "unit"] == "m3"
     assert physical.loc["water_conservation", "total_supply"] == pytest.approx(196 * 6550 + 4 * 6000)
+
+
+def test_double_counting_switch_drops_water_supply(tmp_path):
+    from gep.catalog import load_catalog
+
+    # the Lishui 2019 profile lists no water supply and sets include_water_supply = false
+    assert load_catalog().profile("lishui2019").options["include_water_supply"] is False
+    spec_path = build(tmp_path / "acc")
+    edit_spec(spec_path, lambda raw: raw["account"].update(profile="lishui2019"))
+    spec, _ = load_spec(spec_path)
+    prepared = prepare_inputs(spec)
+    assert "water_supply" not in prepared.computable_items
+    assert "include_water_supply = false" in prepared.skipped_items["water_supply"]
+    # and a profile that keeps it (Ganzi) lists it as selected
+    edit_spec(spec_path, lambda raw: raw["account"].update(profile="rcees_ganzi"))
+    spec, _ = load_spec(spec_path)
+    assert "water_supply" in prepare_inputs(spec).selected_items

@@ -386,14 +386,7 @@ def test_eco_energy_without_other_renewables():
     assert any("no other_renewable_kwh column" in n for n in result.notes)
 
 
-def test_water_supply_notes_the_profile_switch():
-    table = stats(
-        region_code=["R1"], water_use_domestic_m3=[1.0], water_use_industrial_m3=[1.0], water_use_agricultural_m3=[1.0]
-    )
-    ctx = make_context(
-        {"landcover": [[WATER]]}, CLASSES, tables={"statistics": table}, options={"include_water_supply": False}
-    )
-    assert any("include_water_supply is false" in n for n in water_supply.compute(ctx).notes)
+def test_water_supply_formula_names_the_double_counting():
     assert "water conservation" in water_supply.DECLARATION.formula
 
 

@@ -86,8 +86,12 @@ def prepare_inputs(spec: AccountSpec, progress: Progress | None = None) -> Prepa
         return PreparedInputs(spec, spec.account.profile, (), (), {}, problems=problems)
 
     selected = tuple(profile.items)
+    switched_off = _switched_off(profile)
+    selected = tuple(i for i in selected if i not in switched_off)
     declared = services()
-    skipped: dict[str, str] = {item.id: "excluded by profile" for item in catalog.items if item.id not in selected}
+    skipped: dict[str, str] = {
+        item.id: switched_off.get(item.id, "excluded by profile") for item in catalog.items if item.id not in selected
+    }
     candidates = [i for i in selected if i in declared]
     for item_id in selected:
         if item_id not in declared:
@@ -151,6 +155,24 @@ def prepare_inputs(spec: AccountSpec, progress: Progress | None = None) -> Prepa
             _check_region_codes(prepared, name)
     report("done", 1.0)
     return prepared
+
+
+DOUBLE_COUNTING_SWITCHES = {
+    # option: (item it drops when false, why)
+    "include_water_supply": (
+        "water_supply",
+        "excluded by profile option include_water_supply = false (double counting with water conservation)",
+    ),
+}
+
+
+def _switched_off(profile) -> dict[str, str]:
+    """Items a profile's double-counting switches take out, with the reason shown in the outputs."""
+    return {
+        item: reason
+        for option, (item, reason) in DOUBLE_COUNTING_SWITCHES.items()
+        if profile.options.get(option, True) is False
+    }
 
 
 def _read_regions(spec: AccountSpec, problems: list[Problem]) -> RegionSet | None:

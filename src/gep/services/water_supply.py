@@ -12,7 +12,7 @@ Q_i is the water use of purpose i (domestic, industrial, agricultural; m³/a, st
 Each purpose's volume is allocated to the region's water pixels (ecosystem ``water``) by the rule of
 :mod:`gep.services.material`. Water supply overlaps with water conservation (the abstracted water is part
 of the water conserved); the RCEES practice keeps both, and profiles may drop the item
-(``include_water_supply``); profile membership is the engine's job, this module only notes the option.
+(``include_water_supply``); the engine leaves the item out when a profile sets it false.
 """
 
 from __future__ import annotations
@@ -68,8 +68,6 @@ def compute(ctx: ServiceContext) -> ServiceResult:
         price = ctx.params.value(price_name)
         components.append(Component(name, "m3", allocation.values, allocation.values * price, price_name))
     notes = [f"allocated to {described} pixels"]
-    if ctx.options.get("include_water_supply", True) is False:
-        notes.append("the profile option include_water_supply is false: this item is outside the profile's total")
     return ServiceResult(
         item_id=ITEM,
         unit="m3",
