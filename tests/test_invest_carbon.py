@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import rasterio
 from typer.testing import CliRunner
 
 from gep.invest import MODELS, run_datastack
@@ -116,7 +117,13 @@ def test_cli(tmp_path):
     runner = CliRunner()
     result = runner.invoke(app, ["carbon", str(FIXTURES / "carbon_bas_only.json"), "--out", str(tmp_path), "-q"])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "c_storage_bas_bas.tif").exists()
+    with rasterio.open(tmp_path / "c_storage_bas_bas.tif") as src:
+        assert src.compression.name.lower() == "lzw" and src.block_shapes == [(256, 256)]
+    zstd = tmp_path / "zstd"
+    result = runner.invoke(app, ["carbon", str(FIXTURES / "carbon_bas_only.json"), "--out", str(zstd), "-q",
+                                 "--compress", "zstd"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert_raster_matches(zstd / "c_storage_bas_bas.tif", REFERENCE / "carbon_bas_only" / "c_storage_bas_bas.tif", 0)
     result = runner.invoke(app, ["sdr", str(FIXTURES / "carbon.json"), "--out", str(tmp_path), "--lang", "en"])
     assert result.exit_code == 1
     assert "carbon" in result.output

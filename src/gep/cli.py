@@ -174,14 +174,17 @@ def compare(
 
 def _mount_subcommands() -> None:
     """Commands that live with their modules: analytics (indicators, realization, evaluate, audit),
-    realization (procure, compensate, impact) and the platform (serve, token, db)."""
+    realization (procure, compensate, impact), the platform (serve, token, db) and InVEST-compatible
+    models (invest)."""
     from gep.analytics.cli import app as analytics_app
     from gep.api.cli import app as platform_app
+    from gep.invest.cli import app as invest_app
     from gep.realization.cli import app as realization_app
 
     app.add_typer(analytics_app)
     app.add_typer(realization_app)
     app.add_typer(platform_app)
+    app.add_typer(invest_app)
 
 
 _mount_subcommands()
