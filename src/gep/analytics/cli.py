@@ -2,7 +2,9 @@
 
 Each reads accounts (folders written by ``gep account``) and/or CSV/XLSX tables and writes CSV files
 and one Excel workbook to ``--out``. Bad input stops with exit code 1 and messages naming the file,
-column and value.
+column and value. Given ``--account`` folders, a command also records its result in each of them
+(``uses/<command>.json``) and refreshes their ``report.html`` (section "uses"); ``--no-attach`` skips
+that (see :mod:`gep.reports.uses`).
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ GepTableOption = Annotated[
     ),
 ]
 DeflatorOption = Annotated[Path | None, typer.Option("--deflator", help="price index CSV/XLSX: year, index")]
+NoAttachOption = Annotated[
+    bool,
+    typer.Option("--no-attach", help="do not record the result in the --account folders (uses/) and their report.html"),
+]
 
 
 def _lang(lang: str) -> str:
@@ -67,6 +73,29 @@ def _run(lang: str, work: Callable[[], T]) -> T:
 def _written(paths: list[Path], lang: str, console: Console) -> None:
     label = "输出" if lang == "zh" else "output"
     for path in paths:
+        console.print(f"{label}: {path}", markup=False, highlight=False)
+
+
+def _attach(
+    accounts: list[Path] | None,
+    command: str,
+    tables: dict[str, pd.DataFrame],
+    inputs: dict[str, Path | list[Path] | None],
+    out: Path,
+    paths: list[Path],
+    lang: str,
+    console: Console,
+) -> None:
+    """Record the result in each account folder (``uses/<command>.json``) and refresh its report."""
+    if not accounts:
+        return
+    from gep.reports.uses import record_use, use_payload
+
+    payload = use_payload(command, tables, inputs=inputs, output_dir=out, files=paths)
+    written, problems = record_use(accounts, command, payload)
+    _print(problems, lang, Console(stderr=True))
+    label = "已记录到核算结果" if lang == "zh" else "recorded in account"
+    for path in written:
         console.print(f"{label}: {path}", markup=False, highlight=False)
 
 
@@ -123,6 +152,7 @@ def indicators(
         float | None, typer.Option("--at-risk-tolerance", help="default 0.10 (share of planned change)")
     ] = None,
     lang: LangOption = "zh",
+    no_attach: NoAttachOption = False,
 ) -> None:
     """Plan indicators (表3-1): progress to the 2025 targets, status, SES and Holt forecasts."""
     from gep.analytics import indicators as ind
@@ -189,6 +219,16 @@ def indicators(
         )
     console.print(table)
     _written(paths, lang, console)
+    if not no_attach:
+        inputs = {
+            "--observed": observed,
+            "--account": account,
+            "--realized": realized,
+            "--definition": definition,
+            "--set": indicator_set,
+            "--targets": targets,
+        }
+        _attach(account, "indicators", {"indicators": report.table}, inputs, out, paths, lang, console)
 
 
 def _target_text(row: pd.Series) -> str:
@@ -218,6 +258,7 @@ def realization(
         Path | None, typer.Option("--definition", help="what counts as realized (TOML; default: packaged)")
     ] = None,
     lang: LangOption = "zh",
+    no_attach: NoAttachOption = False,
 ) -> None:
     """Realization rate (生态产品价值实现率) = realized value / GEP, overall and per category."""
     from gep.analytics import io
@@ -258,6 +299,9 @@ def realization(
         )
     console.print(table)
     _written(paths, lang, console)
+    if not no_attach:
+        inputs = {"--realized": realized, "--account": account, "--gep-table": gep_table, "--definition": definition}
+        _attach(account, "realization", {"realization_rates": result.rates}, inputs, out, paths, lang, console)
 
 
 @app.command()
@@ -290,6 +334,7 @@ def evaluate(
         typer.Option("--level", help="regions sharing the award: this level (rows without a level always take part)"),
     ] = "county",
     lang: LangOption = "zh",
+    no_attach: NoAttachOption = False,
 ) -> None:
     """County evaluation (GEP综合考评): normalized, weighted scores and ranks; and the GEP award split."""
     from gep.analytics import evaluation as ev
@@ -355,6 +400,15 @@ def evaluate(
             )
         console.print(table)
     _written(paths, lang, console)
+    if not no_attach:
+        inputs = {
+            "--values": values,
+            "--config": config,
+            "--account": account,
+            "--gep-table": gep_table,
+            "--deflator": deflator,
+        }
+        _attach(account, "evaluate", sheets, inputs, out, paths, lang, console)
 
 
 @app.command()
@@ -376,6 +430,7 @@ def audit(
     ] = None,
     rule_file: Annotated[Path | None, typer.Option("--rule", help="audit TOML (default: packaged)")] = None,
     lang: LangOption = "zh",
+    no_attach: NoAttachOption = False,
 ) -> None:
     """Departure audit: GEP change over a tenure at comparable prices, flag, and the items that drove it."""
     from gep.analytics import audit as au
@@ -456,3 +511,13 @@ def audit(
         )
     console.print(table)
     _written(paths, lang, console)
+    if not no_attach:
+        inputs = {
+            "--tenures": tenures,
+            "--account": account,
+            "--gep-table": gep_table,
+            "--deflator": deflator,
+            "--rule": rule_file,
+        }
+        tables = {"audit_summary": summary, "audit_items": items_table}
+        _attach(account, "audit", tables, inputs, out, paths, lang, console)

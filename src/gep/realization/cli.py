@@ -2,6 +2,9 @@
 
 Each writes its tables as CSV (UTF-8 with BOM) and one Excel workbook into ``--out``, prints a short
 summary, and exits 1 with every problem listed (file, field, value, expected) on bad input.
+``procure --account DIR`` and ``impact`` (with ``--account DIR``, or when the spec's output folder
+holds an account) also record their result in the account folder (``uses/<command>.json``) and
+refresh its ``report.html``; ``--no-attach`` skips that (see :mod:`gep.reports.uses`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,10 @@ app = typer.Typer(
 
 LangOption = Annotated[str, typer.Option("--lang", help="zh (default) or en")]
 OutOption = Annotated[Path, typer.Option("--out", help="output folder (CSV + Excel)")]
+NoAttachOption = Annotated[
+    bool,
+    typer.Option("--no-attach", help="do not record the result in the account folder (uses/) and its report.html"),
+]
 
 
 def _lang(lang: str) -> str:
@@ -49,6 +56,28 @@ def _warn(problems, lang: str, console: Console) -> None:
 def _written(paths: list[Path], lang: str, console: Console) -> None:
     label = "输出" if lang == "zh" else "output"
     for path in paths:
+        console.print(f"{label}: {path}", markup=False, highlight=False)
+
+
+def _attach(
+    account: Path,
+    command: str,
+    tables: dict,
+    inputs: dict,
+    out: Path,
+    paths: list[Path],
+    lang: str,
+    console: Console,
+    extra: dict | None = None,
+) -> None:
+    """Record the result in the account folder (``uses/<command>.json``) and refresh its report."""
+    from gep.reports.uses import record_use, use_payload
+
+    payload = use_payload(command, tables, inputs=inputs, output_dir=out, files=paths, extra=extra)
+    written, problems = record_use([account], command, payload)
+    _warn(problems, lang, console)
+    label = "已记录到核算结果" if lang == "zh" else "recorded in account"
+    for path in written:
         console.print(f"{label}: {path}", markup=False, highlight=False)
 
 
@@ -82,6 +111,7 @@ def procure(
     ] = None,
     first_year: Annotated[int | None, typer.Option("--first-year", help="year of the first tranche")] = None,
     lang: LangOption = "zh",
+    no_attach: NoAttachOption = False,
 ) -> None:
     """Payment schedule of a GEP-based procurement or purchase scheme (云和 / 大洋 style)."""
     from gep.realization.io import write_tables
@@ -141,6 +171,11 @@ def procure(
         text = f"contract total {result.total_yuan:,.2f} yuan; payable {payable:,.2f}; pending {pending:,.2f}"
     console.print(text, highlight=False, markup=False)
     _written(paths, lang, console)
+    if account is not None and not no_attach:
+        tables = {"procurement_schedule": result.schedule, "procurement_basis": result.basis}
+        inputs = {"scheme": scheme, "--account": account, "--indicators": indicators}
+        extra = {"total_yuan": result.total_yuan}
+        _attach(account, "procure", tables, inputs, out, paths, lang, console, extra)
 
 
 @app.command()
@@ -204,6 +239,11 @@ def impact(
     ] = None,
     lang: LangOption = "zh",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="hide progress bars")] = False,
+    account: Annotated[
+        Path | None,
+        typer.Option("--account", help="account folder to record the result in (default: the spec's output folder)"),
+    ] = None,
+    no_attach: NoAttachOption = False,
 ) -> None:
     """GEP lost by a land-cover change in a project footprint (生态占补平衡) and the compensation."""
     from gep.progress import progress_bar
@@ -249,3 +289,13 @@ def impact(
         )
     console.print(text, markup=False, highlight=False)
     _written([*paths, summary_path], lang, console)
+    if no_attach:
+        return
+    from gep.reports.uses import spec_account_dir
+
+    target = account if account is not None else spec_account_dir(spec)
+    if target is not None:
+        tables = {"impact_compensation": result.compensation, "impact_schedule": result.schedule}
+        inputs = {"spec": spec, "--footprint": footprint, "--account": account}
+        extra = {"summary": result.summary}
+        _attach(target, "impact", tables, inputs, out, [*paths, summary_path], lang, console, extra)

@@ -3,8 +3,9 @@
 Self-contained: inline CSS, the composition charts as inline SVG (drawn here, so the browser renders
 the Chinese labels with its own fonts) and the map previews embedded as base64 ``data:`` URIs; no
 script, no network. Sections carry ids: ``totals``, ``composition``, ``items``, ``ranking``, ``maps``,
-``methods``, ``parameters``, ``sources``. All text is in the report language (``labels.py``); item
-and category names come from the catalogue.
+``methods``, ``parameters``, ``sources``; and ``uses`` (after ``maps``) when analysis results are
+recorded in the account's ``uses/`` folder (see :mod:`gep.reports.uses`). All text is in the report
+language (``labels.py``); item and category names come from the catalogue.
 """
 
 from __future__ import annotations
@@ -29,12 +30,16 @@ from gep.reports.labels import (
     status_label,
     tag_label,
     unit_label,
+    use_status_label,
     yes_no,
 )
 from gep.reports.maps import DENSITY, preview_text
+from gep.reports.uses import read_uses
 from gep.reports.xlsx import metadata
 
 SECTION_IDS: tuple[str, ...] = ("totals", "composition", "items", "ranking", "maps", "methods", "parameters", "sources")
+USES_SECTION_ID = "uses"
+"""Section present only when the account folder holds recorded uses (``uses/*.json``)."""
 CATEGORY_COLOURS = {"material": "#c99a2e", "regulating": "#2e8b57", "cultural": "#4a7fb5"}
 
 CSS = """
@@ -47,6 +52,8 @@ body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Mi
 h1 { font-size: 24px; margin: 0 0 4px; }
 h2 { font-size: 18px; border-bottom: 2px solid var(--ink); padding-bottom: 4px; margin-top: 32px; }
 h3 { font-size: 15px; margin: 16px 0 8px; }
+h4 { font-size: 14px; margin: 12px 0 6px; }
+.use { border-top: 1px solid var(--line); margin-top: 16px; }
 .meta { color: var(--muted); margin: 0 0 12px; }
 .synthetic { background: var(--warn); color: var(--warn-ink); border: 2px solid var(--warn-ink); padding: 10px 14px;
   font-weight: bold; margin: 12px 0; }
@@ -95,7 +102,13 @@ def write_html_report(account: Account | str | Path, path: str | Path, lang: str
     lang = check_lang(lang)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(account, lang, previews), encoding="utf-8")
+    text = render_html(account, lang, previews)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -112,6 +125,7 @@ def render_html(account: Account, lang: str = "zh", previews: bool = True) -> st
         ("items", label("sec_items", lang), _items(account, region, lang)),
         ("ranking", label("sec_ranking", lang), _ranking(account, lang)),
         ("maps", label("sec_maps", lang), _maps(account, lang, previews)),
+        *_uses_section(account, lang),
         ("methods", label("sec_methods", lang), _methods(account, lang)),
         ("parameters", label("sec_parameters", lang), _parameters(account, lang)),
         ("sources", label("sec_sources", lang), _sources(account, lang)),
@@ -239,6 +253,13 @@ def _composition(account: Account, region: dict, lang: str) -> str:
         f"<h3>{escape(label('composition_by_category', lang))}</h3>\n{bar_chart_svg(by_category)}\n"
         f"<h3>{escape(label('composition_by_item', lang))}</h3>\n{bar_chart_svg(by_item)}"
     )
+
+
+def _category_name(category: str, lang: str) -> str:
+    try:
+        return data.category_name(category, lang)
+    except (KeyError, ValueError):
+        return category
 
 
 def _item_name(item_id: str, lang: str) -> str:
@@ -455,3 +476,129 @@ def _sources(account: Account, lang: str) -> str:
         [_tr([_td(label(key, lang)), _td(value)]) for key, value in metadata(account, lang)],
     )
     return files + "\n" + meta
+
+
+# --- uses of the account -------------------------------------------------------------------------------------------
+
+
+def _uses_section(account: Account, lang: str) -> list[tuple[str, str, str]]:
+    """The section "uses" as a one-element list, or [] when no use is recorded."""
+    uses = read_uses(account.directory)
+    if not uses:
+        return []
+    parts = [f'<p class="note">{escape(label("uses_note", lang))}</p>']
+    parts += [_use(use, lang) for use in uses]
+    return [(USES_SECTION_ID, label("sec_uses", lang), "\n".join(parts))]
+
+
+def _bilingual(entry: object, lang: str, default: str = "") -> str:
+    if isinstance(entry, dict):
+        return str(entry.get(lang) or entry.get("en") or default)
+    return default
+
+
+def _use(use: dict, lang: str) -> str:
+    command = str(use.get("command", ""))
+    anchor = f"use-{escape(command)}"
+    if "error" in use:
+        note = label("use_unreadable", lang, name=command, reason=use["error"])
+        return f'<div class="use" id="{anchor}"><p class="note">{escape(note)}</p></div>'
+    title = _bilingual(use.get("title"), lang, command)
+    meta = label("use_meta", lang, command=command, run_time=use.get("run_time", ""))
+    out = [f'<div class="use" id="{anchor}">', f"<h3>{escape(title)}</h3>", f'<p class="meta">{escape(meta)}</p>']
+    cards = []
+    for figure in use.get("headline") or []:
+        if not isinstance(figure, dict):
+            continue
+        value = format_use_value(figure.get("value"), str(figure.get("format", "text")), lang)
+        cards.append(
+            f'<div class="card"><div class="name">{escape(str(figure.get(lang) or figure.get("en", "")))}</div>'
+            f'<div class="figure">{escape(value)}{"%" if figure.get("format") == "percent" and value != "—" else ""}'
+            "</div></div>"
+        )
+    if cards:
+        out.append('<div class="cards">' + "".join(cards) + "</div>")
+    for table in use.get("tables") or []:
+        if isinstance(table, dict):
+            out.append(f"<h4>{escape(_bilingual(table, lang, str(table.get('name', ''))))}</h4>")
+            out.append(_use_table(table, lang))
+    output = (use.get("output") or {}).get("folder")
+    if output:
+        out.append(f'<p class="note">{escape(label("use_output", lang, folder=output))}</p>')
+    inputs = [i for i in use.get("inputs") or [] if isinstance(i, dict)]
+    if inputs:
+        rows = [
+            _tr(
+                [
+                    _td(entry.get("option", ""), "code"),
+                    _td(entry.get("path", "")),
+                    _td(entry.get("sha256") or "", "hash"),
+                ]
+            )
+            for entry in inputs
+        ]
+        out.append(f"<h4>{escape(label('use_inputs', lang))}</h4>")
+        out.append(_table([label("col_option", lang), label("col_path", lang), label("col_sha256", lang)], rows))
+    out.append("</div>")
+    return "\n".join(out)
+
+
+def _use_table(table: dict, lang: str) -> str:
+    columns = [c for c in table.get("columns") or [] if isinstance(c, dict) and "key" in c]
+    headers = [str(c.get(lang) or c.get("en") or c["key"]) for c in columns]
+    keys = [str(c["key"]).replace("{lang}", lang) for c in columns]
+    formats = [str(c.get("format", "text")) for c in columns]
+    records = [r for r in table.get("records") or [] if isinstance(r, dict)]
+    rows = []
+    for record in records:
+        cells = []
+        for key, fmt in zip(keys, formats, strict=True):
+            text = format_use_value(record.get(key), fmt, lang)
+            cells.append(_td(text, "num" if fmt in NUMERIC_FORMATS else ""))
+        rows.append(_tr(cells))
+    total = set(table.get("total") or [])
+    if total and records:
+        cells = []
+        for n, (key, fmt) in enumerate(zip(keys, formats, strict=True)):
+            if key in total:
+                values = [v for v in (r.get(key) for r in records) if isinstance(v, int | float)]
+                cells.append(_td(format_use_value(float(sum(values)), fmt, lang), "num"))
+            else:
+                cells.append(_td(label("total", lang) if n == 0 else ""))
+        rows.append(_tr(cells, "subtotal"))
+    return _table(headers, rows)
+
+
+NUMERIC_FORMATS = ("int", "number", "yuan", "percent")
+
+
+def format_use_value(value: object, fmt: str, lang: str) -> str:
+    """A value of a recorded use as shown in the report: ``yuan`` with thousands separators and 2
+    decimals, ``percent`` a fraction × 100 (2 decimals, no sign), ``number`` 4 significant digits
+    (2 decimals from 1000 up, ``1.235e+20`` from 1e12), ``int``, ``bool`` (是/否), ``status``,
+    ``category``, ``item`` and ``unit`` names in ``lang``; missing values "—" (numbers) or "" (text)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "—" if fmt in NUMERIC_FORMATS else ""
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    if fmt in NUMERIC_FORMATS and not numeric:
+        return str(value)
+    if fmt == "yuan":
+        return fmt_number(float(value))  # type: ignore[arg-type]
+    if fmt == "percent":
+        return fmt_percent(float(value))  # type: ignore[arg-type]
+    if fmt == "int":
+        return str(int(value))  # type: ignore[call-overload]
+    if fmt == "number":
+        number = float(value)  # type: ignore[arg-type]
+        return _quantity(number) if abs(number) >= 1000 else f"{number:.4g}"
+    if fmt == "bool":
+        return yes_no(bool(value), lang) if isinstance(value, bool) else str(value)
+    if fmt == "status":
+        return use_status_label(str(value), lang)
+    if fmt == "category":
+        return label("total", lang) if value == "total" else _category_name(str(value), lang)
+    if fmt == "item":
+        return _item_name(str(value), lang)
+    if fmt == "unit":
+        return unit_label(str(value), lang)
+    return str(value)

@@ -41,6 +41,20 @@ LABELS: dict[str, tuple[str, str]] = {
     "sec_methods": ("核算方法", "Methods"),
     "sec_parameters": ("核算参数", "Parameters"),
     "sec_sources": ("数据来源", "Data sources"),
+    "sec_uses": ("生态产品价值实现与应用", "Uses of the account"),
+    "uses_note": (
+        "以下结果由 gep 分析命令以本核算为依据计算，记录在核算目录的 uses/ 中；它们不改变核算结果本身。",
+        "The results below were computed by gep analysis commands from this account and recorded in its "
+        "uses/ folder; they do not change the account itself.",
+    ),
+    "use_meta": (
+        "命令：gep {command}　　运行时间（UTC）：{run_time}",
+        "Command: gep {command}    Run time (UTC): {run_time}",
+    ),
+    "use_output": ("输出目录：{folder}", "Output folder: {folder}"),
+    "use_inputs": ("输入文件", "Inputs"),
+    "use_unreadable": ("无法读取 uses/{name}.json：{reason}", "Cannot read uses/{name}.json: {reason}"),
+    "col_option": ("参数项", "Option"),
     "maps_omitted": ("本报告未包含地图预览。", "Map previews are not included in this report."),
     "map_missing": ("（缺少预览图）", "(preview missing)"),
     "composition_by_category": ("按类别", "By category"),
@@ -131,6 +145,20 @@ STATUSES: dict[str, tuple[str, str]] = {
     "skipped": ("未核算", "skipped"),
 }
 
+USE_STATUSES: dict[str, tuple[str, str]] = {
+    # plan indicators (gep indicators)
+    "on_track": ("按计划推进", "on track"),
+    "at_risk": ("存在风险", "at risk"),
+    "off_track": ("滞后", "off track"),
+    "no_target": ("无量化目标", "no numeric target"),
+    "no_data": ("无数据", "no data"),
+    # procurement tranches (gep procure)
+    "unconditional": ("无条件支付", "unconditional"),
+    "pending": ("待考核", "pending"),
+    "met": ("考核达标", "condition met"),
+    "not_met": ("考核未达标", "condition not met"),
+}
+
 TAGS: dict[str, tuple[str, str]] = {
     "verified": ("已核实", "verified"),
     "secondary": ("二手来源", "secondary"),
@@ -210,6 +238,11 @@ def level_label(level: str, lang: str = "zh") -> str:
 
 def status_label(status: str, lang: str = "zh") -> str:
     return _pick(STATUSES, status, lang)
+
+
+def use_status_label(status: str, lang: str = "zh") -> str:
+    """Display form of a status in an analysis result (``on_track`` -> 按计划推进); unknown as given."""
+    return _pick(USE_STATUSES, status, lang)
 
 
 def tag_label(tag: str, lang: str = "zh") -> str:
