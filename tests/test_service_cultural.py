@@ -125,7 +125,8 @@ def test_variant_wins_over_the_option():
 def test_unknown_recreation_method_is_an_error():
     with pytest.raises(GepInputError) as info:
         recreation.compute(ctx_with({"statistics": TOURISM}, options={"recreation_method": "hedonic"}))
-    assert info.value.problems[0].code == "mat_option_invalid"
+    assert info.value.problems[0].code == "svc_choice_unknown"
+    assert "travel_cost" in info.value.problems[0].render("zh")
 
 
 def test_recreation_formula_warns_about_double_counting():

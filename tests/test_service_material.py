@@ -163,7 +163,8 @@ def test_invalid_material_basis_is_an_error():
             flat_ctx(stats(region_code=["R1"], agriculture_yuan=[1.0]), options={"material_basis": "sales"})
         )
     problem = info.value.problems[0]
-    assert problem.code == "mat_option_invalid" and problem.field == "material_basis"
+    assert problem.code == "svc_choice_unknown" and "material_basis" in problem.render("en")
+    assert "gross_output" in problem.render("en")
 
 
 # --------------------------------------------------------------------------------------------------

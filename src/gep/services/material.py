@@ -38,15 +38,22 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from gep.problems import GepInputError, Problem, error
+from gep.problems import Problem, error
 from gep.services.base import ServiceContext, ServiceDeclaration, ServiceResult, TableInput
+from gep.services.checks import (
+    CLASS_TABLE,
+    ECOSYSTEMS,
+    check_option,
+    landcover_codes,
+    listed,
+    raise_problems,
+    region_code_text,
+)
 from gep.services.classmap import map_classes
 
 STATISTICS = "statistics"
 """Name of the wide statistics table (one row per region and year)."""
-CLASS_TABLE = "landcover_params"
 
-ECOSYSTEMS: tuple[str, ...] = ("forest", "shrub", "grassland", "wetland", "cropland", "water", "urban", "bare")
 """Allowed values of the class table's ``ecosystem`` column (the shared vocabulary)."""
 
 ALLOCATION_ECOSYSTEMS: Mapping[str, Mapping[str, float]] = MappingProxyType(
@@ -72,7 +79,6 @@ Overridden per item by the option ``allocation_weights`` = {item id: {ecosystem:
 MATERIAL_BASES: tuple[str, ...] = ("gross_output", "value_added", "net_output")
 """Values of the profile option ``material_basis`` (what the sector output columns hold)."""
 
-_MAX_LISTED = 20
 
 
 @dataclass(frozen=True)
@@ -96,35 +102,6 @@ class Allocation:
 # --------------------------------------------------------------------------------------------------
 
 
-def _listed(values: Sequence[object]) -> str:
-    shown = ", ".join(str(v) for v in values[:_MAX_LISTED])
-    return shown + (f" … (+{len(values) - _MAX_LISTED})" if len(values) > _MAX_LISTED else "")
-
-
-def raise_problems(problems: Sequence[Problem]) -> None:
-    """Raise :class:`GepInputError` with ``problems`` if there are any."""
-    if problems:
-        raise GepInputError(problems)
-
-
-def region_code_text(value: object) -> str:
-    """A region code read from a table as text: 331102, 331102.0 and " 331102 " all give "331102"."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, np.integer | int):
-        return str(int(value))
-    return str(value).strip()
-
-
-def landcover_codes(ctx: ServiceContext) -> np.ndarray:
-    """The ``landcover`` layer as int64 class codes, -1 where there is no data (negative or NaN)."""
-    raw = np.asarray(ctx.layers["landcover"])
-    codes = (np.where(np.isfinite(raw), raw, -1) if raw.dtype.kind == "f" else raw).astype(np.int64)
-    return np.where(codes < 0, -1, codes)
-
-
 def check_landcover(ctx: ServiceContext, item_id: str) -> list[Problem]:
     """Problems with the land cover used for allocation: no ``landcover`` layer, no ``ecosystem`` column,
     classes present inside the account without a row, or ecosystem names outside :data:`ECOSYSTEMS`."""
@@ -139,7 +116,7 @@ def check_landcover(ctx: ServiceContext, item_id: str) -> list[Problem]:
     known = {int(c) for c in ctx.classes.index}
     missing = [c for c in present if c not in known]
     if missing:
-        return [error("mat_class_missing", source=CLASS_TABLE, field="class", codes=_listed(missing), item=item_id)]
+        return [error("mat_class_missing", source=CLASS_TABLE, field="class", codes=listed(missing), item=item_id)]
     names = ctx.classes.loc[present, "ecosystem"]
     bad = names[~names.isin(ECOSYSTEMS)]
     if len(bad):
@@ -148,30 +125,12 @@ def check_landcover(ctx: ServiceContext, item_id: str) -> list[Problem]:
                 "mat_ecosystem_invalid",
                 source=CLASS_TABLE,
                 field="ecosystem",
-                codes=_listed([int(c) for c in bad.index]),
-                values=_listed([repr(v) for v in bad]),
+                codes=listed([int(c) for c in bad.index]),
+                values=listed([repr(v) for v in bad]),
                 expected=", ".join(ECOSYSTEMS),
             )
         ]
     return []
-
-
-def check_option(ctx: ServiceContext, item_id: str, option: str, allowed: Sequence[object]) -> list[Problem]:
-    """A problem if option ``option`` is set to a value outside ``allowed`` (unset means ``allowed[0]``)."""
-    value = ctx.options.get(option, allowed[0])
-    if value in allowed:
-        return []
-    return [
-        error(
-            "mat_option_invalid",
-            source="profile",
-            field=option,
-            option=option,
-            value=value,
-            item=item_id,
-            expected=", ".join(str(a) for a in allowed),
-        )
-    ]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -217,7 +176,7 @@ def read_rows(
                     field="region_code",
                     region=code,
                     row=int(row),
-                    expected=_listed(known),
+                    expected=listed(known),
                 )
             )
     for column in (*columns, *optional):
@@ -268,12 +227,12 @@ def select_year(ctx: ServiceContext, table_name: str, rows: pd.DataFrame) -> tup
     wanted = ctx.options.get("year")
     if wanted is None:
         if len(present) > 1:
-            raise_problems([error("mat_years_several", source=table_name, field="year", years=_listed(present))])
+            raise_problems([error("mat_years_several", source=table_name, field="year", years=listed(present))])
         return rows, []
     keep = (years == int(wanted)).to_numpy()
     if not keep.any():
         raise_problems(
-            [error("mat_year_missing", source=table_name, field="year", year=int(wanted), years=_listed(present))]
+            [error("mat_year_missing", source=table_name, field="year", year=int(wanted), years=listed(present))]
         )
     notes = [f"{table_name}: rows of year {int(wanted)} used"] if len(present) > 1 else []
     return rows[keep], notes
@@ -430,12 +389,12 @@ def allocate_totals(ctx: ServiceContext, totals: Mapping[str, float], weights: n
     )
     if allocated:
         notes.append(
-            f"{what}: no rows for regions {_listed(list(allocated))}; their figures are allocated from the "
+            f"{what}: no rows for regions {listed(list(allocated))}; their figures are allocated from the "
             "row of an enclosing region in proportion to the allocation weights"
         )
     orphans = sorted({ctx.unit_codes[int(u)] for u in np.unique(unit_index[inside & (pixel_owner < 0)])})
     if orphans:
-        notes.append(f"{what}: no figure for regions {_listed(orphans)} or any enclosing region; their pixels are NaN")
+        notes.append(f"{what}: no figure for regions {listed(orphans)} or any enclosing region; their pixels are NaN")
     notes.extend(_nodata_note(ctx, weights))
     return Allocation(values, allocated, tuple(notes))
 
