@@ -26,6 +26,7 @@ import numpy as np
 
 from gep.problems import error
 from gep.services.base import Component, ServiceContext, ServiceDeclaration, ServiceResult, TableInput
+from gep.services.checks import unknown_choice
 from gep.services.material import (
     STATISTICS,
     allocate_totals,
@@ -71,21 +72,8 @@ ITEM = DECLARATION.item_id
 def method(ctx: ServiceContext) -> str:
     """The valuation method: the profile's variant, else the option ``recreation_method``."""
     if ctx.variant:
-        raise_problems(
-            []
-            if ctx.variant in METHODS
-            else [
-                error(
-                    "mat_option_invalid",
-                    source="profile",
-                    field="variants.recreation",
-                    option="variants.recreation",
-                    value=ctx.variant,
-                    item=ITEM,
-                    expected=", ".join(METHODS),
-                )
-            ]
-        )
+        if ctx.variant not in METHODS:
+            raise_problems([unknown_choice(ITEM, "variant", ctx.variant, METHODS)])
         return ctx.variant
     raise_problems(check_option(ctx, ITEM, "recreation_method", METHODS))
     return str(ctx.options.get("recreation_method", METHODS[0]))
