@@ -1,0 +1,992 @@
+"""Memory-lean routing on packed flow directions, compatible with pygeoprocessing 2.4 (used by InVEST).
+
+Flow directions are one ``int32`` per pixel, as pygeoprocessing's ``flow_dir_mfd`` writes them: eight 4-bit
+weights ``q_k = (fd >> 4k) & 0xF`` toward the neighbours k = 0..7 in pygeoprocessing's order (E, NE, N, NW,
+W, SW, S, SE; see :mod:`gep.routing.kernels`); the share of flow toward k is ``q_k / sum(q)``. ``0`` means
+nodata. D8 directions are stored the same way with a single weight (code k -> ``1 << 4k``), so every kernel
+below serves both MFD and D8.
+
+Why a separate module from :mod:`gep.routing.kernels`: InVEST-compatible results need pygeoprocessing's
+exact slope stencil, its 4-bit MFD weights and its stream tracing, and Lishui-size rasters (~20 Mpx) need
+kernels whose working memory is a few bytes per pixel (one int32 direction grid, one topological order
+reused by every accumulation and every downstream-to-upstream recursion, growable heaps and queues).
+
+Algorithms (all written from their published descriptions and pygeoprocessing's documented behaviour):
+
+* :func:`fill_pits` - Priority-Flood with a pit queue (Barnes, Lehman & Mulla 2014, Computers &
+  Geosciences 62:117, Algorithm 2): depressions are raised flat to their spill elevation; pixels on the
+  grid edge or next to nodata drain.
+* :func:`slope_percent` - Horn (1981) 3x3 slope with pygeoprocessing's fallbacks at edges and nodata.
+* :func:`flow_dir_mfd` - slope-weighted multiple flow direction (Quinn et al. 1991 with exponent 1),
+  weights quantised to 4 bits; flats drain along shortest paths to their lower edge, or to nodata/the
+  grid edge when they have none.
+* :func:`topological_order` - Kahn's algorithm, upstream pixels first.
+* :func:`accumulate` - weighted flow accumulation along that order.
+* :func:`extract_streams_mfd` / :func:`extract_streams_d8` - threshold streams, MFD with upstream
+  tracing from outlets (pygeoprocessing ``extract_streams_mfd``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+DROW = np.array([0, -1, -1, -1, 0, 1, 1, 1], dtype=np.int64)
+DCOL = np.array([1, 1, 0, -1, -1, -1, 0, 1], dtype=np.int64)
+SQRT2 = 1.4142135623730951
+SQRT2_INV = 1.0 / SQRT2
+MARK = -(1 << 24)
+"""Temporary direction value of flat pixels being routed: MARK + index in the flat (top byte 0xFF)."""
+MAX_FLAT = (1 << 24) - 1
+BLOCK = 256
+"""pygeoprocessing's tile size; its stream tracing visits pixels tile by tile."""
+
+
+# --------------------------------------------------------------------------- growable buffers
+@njit(cache=True, nogil=True)
+def _grow_i8(arr, size):
+    """Double ``arr`` (int64) when ``size`` reached its length; returns the (possibly new) array."""
+    if size < arr.shape[0]:
+        return arr
+    out = np.empty(max(16, 2 * arr.shape[0]), dtype=np.int64)
+    out[: arr.shape[0]] = arr
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _ensure_i8(arr, size):
+    """``arr`` (int64) with room for at least ``size`` items, contents kept."""
+    if size <= arr.shape[0]:
+        return arr
+    out = np.empty(max(size, 2 * arr.shape[0]), dtype=np.int64)
+    out[: arr.shape[0]] = arr
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _ring_grow(q, head):
+    """Double a full ring buffer ``q`` whose oldest item is at ``head``; the items start at 0 afterwards."""
+    cap = q.shape[0]
+    out = np.empty(2 * cap, dtype=np.int64)
+    out[: cap - head] = q[head:]
+    out[cap - head : cap] = q[:head]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _grow_f8(arr, size):
+    if size < arr.shape[0]:
+        return arr
+    out = np.empty(max(16, 2 * arr.shape[0]), dtype=np.float64)
+    out[: arr.shape[0]] = arr
+    return out
+
+
+# --------------------------------------------------------------------------- min-heap (key, item)
+@njit(cache=True, nogil=True, inline="always")
+def _hpush(keys, items, size, key, item):
+    """Push (key, item) on a min-heap of ``size`` entries; the caller guarantees room for one more."""
+    i = size
+    while i > 0:
+        parent = (i - 1) >> 1
+        pk = keys[parent]
+        if pk < key or (pk == key and items[parent] < item):
+            break
+        keys[i] = pk
+        items[i] = items[parent]
+        i = parent
+    keys[i] = key
+    items[i] = item
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _hpop(keys, items, size):
+    """Pop the smallest (key, item); returns (item, key, new size). Ties: smaller item first."""
+    top = items[0]
+    topk = keys[0]
+    size -= 1
+    key = keys[size]
+    item = items[size]
+    i = 0
+    while True:
+        child = 2 * i + 1
+        if child >= size:
+            break
+        right = child + 1
+        if right < size and (keys[right] < keys[child] or (keys[right] == keys[child] and items[right] < items[child])):
+            child = right
+        ck = keys[child]
+        if ck < key or (ck == key and items[child] < item):
+            keys[i] = ck
+            items[i] = items[child]
+            i = child
+        else:
+            break
+    if size > 0:
+        keys[i] = key
+        items[i] = item
+    return top, topk, size
+
+
+# --------------------------------------------------------------------------- filling
+@njit(cache=True, nogil=True)
+def fill_pits(dem, valid):
+    """Fill depressions flat to their spill elevation.
+
+    Priority-Flood with a pit queue (Barnes, Lehman & Mulla 2014, Computers & Geosciences 62:117,
+    Algorithm 2) with slope tracing in the spirit of Zhou, Sun & Fu (2016, Computers & Geosciences 90:87):
+    a neighbour higher than the pixel it is reached from drains through it, so its filled value is its own
+    elevation; it is closed at once and its own higher neighbours are traced breadth-first. Only pixels left
+    with an unvisited neighbour that is not higher go on the priority queue. Seeds are the valid pixels on
+    the grid edge or next to an invalid pixel. The result is the unique lowest surface >= ``dem`` on which
+    every pixel has a non-ascending path out, as pygeoprocessing's ``fill_pits``.
+
+    Args:
+        dem: 2-D float32 or float64 elevations (m); values at invalid pixels are ignored.
+        valid: 2-D bool, True where ``dem`` holds data.
+
+    Returns:
+        filled elevations, same dtype as ``dem``; invalid pixels keep their input value.
+    """
+    rows, cols = dem.shape
+    filled = dem.copy()
+    closed = ~valid  # True: closed, or nodata (never opened)
+    keys = np.empty(max(64, 4 * (rows + cols)), dtype=np.float64)
+    items = np.empty(keys.shape[0], dtype=np.int64)
+    hsize = 0
+    pit = np.empty(1024, dtype=np.int64)
+    psize = 0
+    trace = np.empty(1024, dtype=np.int64)
+    for r in range(rows):
+        for c in range(cols):
+            if not valid[r, c]:
+                continue
+            edge = r == 0 or c == 0 or r == rows - 1 or c == cols - 1
+            if not edge:
+                for k in range(8):
+                    if not valid[r + DROW[k], c + DCOL[k]]:
+                        edge = True
+                        break
+            if edge:
+                closed[r, c] = True
+                if hsize == keys.shape[0]:
+                    keys = _grow_f8(keys, hsize)
+                    items = _grow_i8(items, hsize)
+                _hpush(keys, items, hsize, np.float64(dem[r, c]), r * cols + c)
+                hsize += 1
+    while hsize > 0 or psize > 0:
+        if psize > 0:
+            psize -= 1
+            idx = pit[psize]
+        else:
+            idx, _, hsize = _hpop(keys, items, hsize)
+        r = idx // cols
+        c = idx - r * cols
+        level = np.float64(filled[r, c])
+        for k in range(8):
+            rn = r + DROW[k]
+            cn = c + DCOL[k]
+            if rn < 0 or rn >= rows or cn < 0 or cn >= cols:
+                continue
+            if closed[rn, cn]:
+                continue
+            closed[rn, cn] = True
+            z = np.float64(dem[rn, cn])
+            if z <= level:
+                filled[rn, cn] = filled[r, c]
+                if psize == pit.shape[0]:
+                    pit = _grow_i8(pit, psize)
+                pit[psize] = rn * cols + cn
+                psize += 1
+                continue
+            # trace the slope upward from (rn, cn), breadth-first: higher neighbours keep their elevation
+            tsize = 1
+            thead = 0
+            trace[0] = rn * cols + cn
+            while thead < tsize:
+                tidx = trace[thead]
+                thead += 1
+                tr = tidx // cols
+                tc = tidx - tr * cols
+                zt = np.float64(dem[tr, tc])
+                lower_open = False
+                for kk in range(8):
+                    rr = tr + DROW[kk]
+                    cc = tc + DCOL[kk]
+                    if rr < 0 or rr >= rows or cc < 0 or cc >= cols:
+                        continue
+                    if closed[rr, cc]:
+                        continue
+                    if np.float64(dem[rr, cc]) > zt:
+                        closed[rr, cc] = True
+                        if tsize == trace.shape[0]:
+                            if thead > 0:  # compact the FIFO
+                                trace[: tsize - thead] = trace[thead:tsize]
+                                tsize -= thead
+                                thead = 0
+                            else:
+                                trace = _grow_i8(trace, tsize)
+                        trace[tsize] = rr * cols + cc
+                        tsize += 1
+                    else:
+                        lower_open = True
+                if lower_open:
+                    if hsize == keys.shape[0]:
+                        keys = _grow_f8(keys, hsize)
+                        items = _grow_i8(items, hsize)
+                    _hpush(keys, items, hsize, zt, tidx)
+                    hsize += 1
+    return filled
+
+
+# --------------------------------------------------------------------------- slope
+@njit(cache=True, nogil=True, inline="always")
+def _pair(v0, ok0, v1, ok1, v2, ok2, vc, weight):
+    """One of Horn's three weighted differences along a line of neighbours (v0 - v2 direction), with
+    pygeoprocessing's fallbacks. Returns (difference, denominator weight)."""
+    if ok0 and ok2:
+        return weight * (v0 - v2), 2 * weight
+    if weight == 2:  # centre line: fall back to the centre pixel
+        if ok0:
+            return 2.0 * (v0 - vc), 2
+        if ok2:
+            return 2.0 * (vc - v2), 2
+        return 0.0, 0
+    if ok0 and ok1:
+        return v0 - v1, 1
+    if ok1 and ok2:
+        return v1 - v2, 1
+    if ok0:
+        return (v0 - vc) * SQRT2, 1
+    if ok2:
+        return (vc - v2) * SQRT2, 1
+    return 0.0, 0
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def slope_percent(dem, valid, cell_size):
+    """Percent slope 100·sqrt((dz/dx)² + (dz/dy)²) by Horn's (1981) 3x3 stencil, as pygeoprocessing's
+    ``calculate_slope``: where a row (column) of the stencil lacks one end, the difference with its middle
+    pixel is used (one cell apart), or with the centre pixel times sqrt(2) when only a corner is left;
+    missing rows drop out of the weights. Rows are processed in parallel.
+
+    Args:
+        dem: 2-D float elevations (m); valid: 2-D bool; cell_size: pixel side (m).
+
+    Returns:
+        float32 percent slope, NaN at invalid pixels.
+    """
+    rows, cols = dem.shape
+    out = np.full((rows, cols), np.nan, dtype=np.float32)
+    for r in prange(rows):
+        v = np.zeros(9, dtype=np.float64)
+        ok = np.zeros(9, dtype=np.bool_)
+        for c in range(cols):
+            if not valid[r, c]:
+                continue
+            # a b c / d e f / g h i  -> indices 0..8
+            for dr in range(3):
+                for dc in range(3):
+                    rr = r + dr - 1
+                    cc = c + dc - 1
+                    j = dr * 3 + dc
+                    if 0 <= rr < rows and 0 <= cc < cols and valid[rr, cc]:
+                        ok[j] = True
+                        v[j] = dem[rr, cc]
+                    else:
+                        ok[j] = False
+                        v[j] = 0.0
+            e = v[4]
+            x1, n1 = _pair(v[0], ok[0], v[1], ok[1], v[2], ok[2], e, 1)
+            x2, n2 = _pair(v[3], ok[3], e, True, v[5], ok[5], e, 2)
+            x3, n3 = _pair(v[6], ok[6], v[7], ok[7], v[8], ok[8], e, 1)
+            y1, m1 = _pair(v[0], ok[0], v[3], ok[3], v[6], ok[6], e, 1)
+            y2, m2 = _pair(v[1], ok[1], e, True, v[7], ok[7], e, 2)
+            y3, m3 = _pair(v[2], ok[2], v[5], ok[5], v[8], ok[8], e, 1)
+            nx = n1 + n2 + n3
+            ny = m1 + m2 + m3
+            dzdx = (x1 + x2 + x3) / (nx * cell_size) if nx > 0 else 0.0
+            dzdy = (y1 + y2 + y3) / (ny * cell_size) if ny > 0 else 0.0
+            out[r, c] = 100.0 * np.sqrt(dzdx * dzdx + dzdy * dzdy)
+    return out
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def ls_factor_invest(slope_pct, acc, cell_size, l_max):
+    """RUSLE LS exactly as InVEST 3.20 SDR ``_calculate_ls_factor`` (Desmet & Govers 1996 eq. 3 for L with
+    A = sqrt((F - 1)·D²), x = |sin θ| + |cos θ| of the slope angle θ, InVEST's m table and McCool S), the
+    same formula as :func:`gep.routing.ls_from_slope_and_accumulation` (variant "invest") in one parallel
+    pass without trigonometric calls: with p = pct/100, sin θ = p/sqrt(1 + p²), cos θ = 1/sqrt(1 + p²).
+
+    Args:
+        slope_pct: percent slope; acc: flow accumulation (pixels, incl. itself); cell_size: D (m);
+        l_max: cap on L.
+
+    Returns:
+        float32 LS, NaN where either input is NaN.
+    """
+    rows, cols = slope_pct.shape
+    out = np.full((rows, cols), np.nan, dtype=np.float32)
+    area = cell_size * cell_size
+    for r in prange(rows):
+        for c in range(cols):
+            pct = np.float64(slope_pct[r, c])
+            f = acc[r, c]
+            if pct != pct or f != f:
+                continue
+            p = pct / 100.0
+            h = np.sqrt(1.0 + p * p)
+            sin_t = p / h
+            x = (abs(p) + 1.0) / h
+            if pct <= 1.0:
+                m = 0.2
+            elif pct <= 3.5:
+                m = 0.3
+            elif pct <= 5.0:
+                m = 0.4
+            elif pct <= 9.0:
+                m = 0.5
+            else:
+                beta = (sin_t / 0.0896) / (3.0 * sin_t**0.8 + 0.56)
+                m = beta / (1.0 + beta)
+            s_fac = 10.8 * sin_t + 0.03 if pct < 9.0 else 16.8 * sin_t - 0.5
+            up = f - 1.0
+            a = np.sqrt(up * area) if up > 0.0 else 0.0
+            lf = ((a + area) ** (m + 1.0) - a ** (m + 1.0)) / (cell_size ** (m + 2.0) * x**m * 22.13**m)
+            if lf > l_max:
+                lf = l_max
+            out[r, c] = lf * s_fac
+    return out
+
+
+# --------------------------------------------------------------------------- flow direction
+@njit(cache=True, nogil=True, inline="always")
+def _pack(w, total):
+    """Quantise weights to 4 bits as pygeoprocessing: q_k = int(0.5 + 15 w_k / total), packed."""
+    out = 0
+    for k in range(8):
+        q = int(0.5 + w[k] / total * 15.0)
+        out |= q << (4 * k)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def flow_dir_mfd(dem, valid):
+    """Multiple flow direction, packed as pygeoprocessing's ``flow_dir_mfd``.
+
+    A pixel with lower valid neighbours sends flow to each in proportion to its drop per distance
+    ((z - z_k) / 1 for edge neighbours, / sqrt 2 for corner ones). Pixels of a flat (8-connected pixels of
+    equal height with at least one that has no lower neighbour) flow toward the flat's drains: its pixels
+    that do have lower neighbours, or, when there are none, its pixels next to nodata or the grid edge (which
+    then send their flow out of the grid with weights 1 and 1/sqrt 2). Interior flat pixels send flow to the
+    flat neighbours that are nearer a drain (geodesic distance in cells), weighted 1 (edge) or 1/sqrt 2
+    (corner).
+
+    Args:
+        dem: 2-D float, depression-filled; valid: 2-D bool.
+
+    Returns:
+        int32 packed directions (see module docstring), 0 at invalid pixels.
+    """
+    rows, cols = dem.shape
+    fd = np.zeros((rows, cols), dtype=np.int32)
+    w = np.zeros(8, dtype=np.float64)
+    wn = np.zeros(8, dtype=np.float64)
+    region = np.empty(256, dtype=np.int64)
+    dist = np.empty(256, dtype=np.float64)
+    queue = np.empty(256, dtype=np.int64)
+    inq = np.zeros(256, dtype=np.bool_)
+    kindv = np.empty(256, dtype=np.int64)  # 0 interior, 1 drain; packed drain value kept in fdv
+    fdv = np.empty(256, dtype=np.int64)
+    for r0 in range(rows):
+        for c0 in range(cols):
+            if not valid[r0, c0] or fd[r0, c0] != 0:
+                continue
+            z = np.float64(dem[r0, c0])
+            total = 0.0
+            for k in range(8):
+                w[k] = 0.0
+                rn = r0 + DROW[k]
+                cn = c0 + DCOL[k]
+                if rn < 0 or rn >= rows or cn < 0 or cn >= cols or not valid[rn, cn]:
+                    continue
+                drop = z - np.float64(dem[rn, cn])
+                if drop > 0.0:
+                    if k & 1:
+                        drop *= SQRT2_INV
+                    w[k] = drop
+                    total += drop
+            if total > 0.0:
+                fd[r0, c0] = _pack(w, total)
+                continue
+            # flat: collect the equal-height component; mark members with MARK + local index (packed
+            # weights sum to at most 19, so no direction has its top byte 0xFF: these values are free)
+            n = 0
+            region = _grow_i8(region, n)
+            region[n] = r0 * cols + c0
+            fd[r0, c0] = MARK
+            n += 1
+            head = 0
+            while head < n:
+                idx = region[head]
+                head += 1
+                r = idx // cols
+                c = idx - r * cols
+                for k in range(8):
+                    rn = r + DROW[k]
+                    cn = c + DCOL[k]
+                    if rn < 0 or rn >= rows or cn < 0 or cn >= cols or not valid[rn, cn]:
+                        continue
+                    m = fd[rn, cn]
+                    if np.float64(dem[rn, cn]) == z and not (MARK <= m < 0):
+                        if n >= MAX_FLAT:
+                            raise ValueError("a flat area has more than 16777215 pixels")
+                        region = _grow_i8(region, n)
+                        region[n] = rn * cols + cn
+                        fd[rn, cn] = MARK + n
+                        n += 1
+            if dist.shape[0] < n:
+                size = max(n, 2 * dist.shape[0])
+                dist = np.empty(size, dtype=np.float64)
+                kindv = np.empty(size, dtype=np.int64)
+                fdv = np.empty(size, dtype=np.int64)
+            if queue.shape[0] < n + 1:
+                queue = np.empty(max(n + 1, 2 * queue.shape[0]), dtype=np.int64)
+                inq = np.zeros(queue.shape[0], dtype=np.bool_)
+            n_down = 0
+            for j in range(n):
+                idx = region[j]
+                r = idx // cols
+                c = idx - r * cols
+                total = 0.0
+                ntotal = 0.0
+                for k in range(8):
+                    w[k] = 0.0
+                    wn[k] = 0.0
+                    rn = r + DROW[k]
+                    cn = c + DCOL[k]
+                    if rn < 0 or rn >= rows or cn < 0 or cn >= cols or not valid[rn, cn]:
+                        wn[k] = SQRT2_INV if k & 1 else 1.0
+                        ntotal += wn[k]
+                        continue
+                    drop = z - np.float64(dem[rn, cn])
+                    if drop > 0.0:
+                        if k & 1:
+                            drop *= SQRT2_INV
+                        w[k] = drop
+                        total += drop
+                dist[j] = np.inf
+                kindv[j] = 0
+                if total > 0.0:
+                    kindv[j] = 1
+                    fdv[j] = _pack(w, total)
+                    n_down += 1
+                elif ntotal > 0.0:
+                    kindv[j] = 2
+                    fdv[j] = _pack(wn, ntotal)
+            # drains: downhill pixels, else nodata/edge pixels
+            qsize = 0
+            for j in range(n):
+                if (n_down > 0 and kindv[j] == 1) or (n_down == 0 and kindv[j] == 2):
+                    dist[j] = 0.0
+                    queue[qsize] = j
+                    inq[j] = True
+                    qsize += 1
+                    kindv[j] = 3  # drain
+            # geodesic distances inside the flat (label-correcting FIFO, circular buffer)
+            cap = n + 1
+            qhead = 0
+            qtail = qsize % cap
+            while qhead != qtail:
+                j = queue[qhead]
+                qhead = (qhead + 1) % cap
+                inq[j] = False
+                idx = region[j]
+                r = idx // cols
+                c = idx - r * cols
+                d0 = dist[j]
+                for k in range(8):
+                    rn = r + DROW[k]
+                    cn = c + DCOL[k]
+                    if rn < 0 or rn >= rows or cn < 0 or cn >= cols:
+                        continue
+                    m = fd[rn, cn]
+                    if not (MARK <= m < 0):
+                        continue
+                    jn = m - MARK
+                    nd = d0 + (SQRT2 if k & 1 else 1.0)
+                    if nd < dist[jn]:
+                        dist[jn] = nd
+                        if not inq[jn]:
+                            inq[jn] = True
+                            queue[qtail] = jn
+                            qtail = (qtail + 1) % cap
+            # directions: drains keep theirs, the others flow to nearer flat neighbours
+            for j in range(n):
+                idx = region[j]
+                r = idx // cols
+                c = idx - r * cols
+                if kindv[j] == 3:
+                    continue
+                total = 0.0
+                for k in range(8):
+                    w[k] = 0.0
+                    rn = r + DROW[k]
+                    cn = c + DCOL[k]
+                    if rn < 0 or rn >= rows or cn < 0 or cn >= cols:
+                        continue
+                    m = fd[rn, cn]
+                    if not (MARK <= m < 0):
+                        continue
+                    if dist[m - MARK] < dist[j]:
+                        w[k] = SQRT2_INV if k & 1 else 1.0
+                        total += w[k]
+                fdv[j] = _pack(w, total) if total > 0.0 else 0
+            for j in range(n):
+                idx = region[j]
+                r = idx // cols
+                fd[r, idx - r * cols] = fdv[j]
+    return fd
+
+
+@njit(cache=True, nogil=True)
+def d8_codes_to_packed(codes):
+    """D8 codes (0..7; anything else = no flow/nodata) -> packed directions (code k -> 1 << 4k)."""
+    rows, cols = codes.shape
+    out = np.zeros((rows, cols), dtype=np.int32)
+    for r in range(rows):
+        for c in range(cols):
+            k = codes[r, c]
+            if 0 <= k <= 7:
+                out[r, c] = 1 << (4 * k)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def flow_dir_d8(dem, valid, block):
+    """D8 flow direction, packed (code k -> ``1 << 4k``), following pygeoprocessing's ``flow_dir_d8``.
+
+    A pixel with lower valid neighbours flows to the steepest one (drop / distance, distance sqrt 2 for
+    corners; ties to the lowest code). A flat (8-connected equal-height pixels found breadth-first from the
+    first pixel met, scanning ``block`` x ``block`` tiles row by row) drains through its pixels that have
+    lower neighbours; if it has none, through its pixels next to nodata or the grid edge (toward the first
+    such edge neighbour, else the first corner one). The other flat pixels get their direction from a
+    breadth-first search out of the drains: each points to the neighbour that last shortened its distance
+    to a drain (1 per edge step, sqrt 2 per corner step), which reproduces pygeoprocessing's tie-breaking.
+
+    Args:
+        dem: 2-D float, depression-filled; valid: 2-D bool; block: tile size of the scan (256 in InVEST).
+
+    Returns:
+        int32 packed directions, 0 at invalid pixels.
+    """
+    rows, cols = dem.shape
+    fd = np.zeros((rows, cols), dtype=np.int32)
+    region = np.empty(256, dtype=np.int64)
+    dist = np.empty(256, dtype=np.float64)
+    code = np.empty(256, dtype=np.int64)
+    ndq = np.empty(256, dtype=np.int64)
+    ndcode = np.empty(256, dtype=np.int64)
+    dq = np.empty(256, dtype=np.int64)
+    for yb in range(0, rows, block):
+        for xb in range(0, cols, block):
+            for r0 in range(yb, min(yb + block, rows)):
+                for c0 in range(xb, min(xb + block, cols)):
+                    if not valid[r0, c0] or fd[r0, c0] != 0:
+                        continue
+                    z = np.float64(dem[r0, c0])
+                    best = -1
+                    best_slope = 0.0
+                    for k in range(8):
+                        rn = r0 + DROW[k]
+                        cn = c0 + DCOL[k]
+                        if rn < 0 or rn >= rows or cn < 0 or cn >= cols or not valid[rn, cn]:
+                            continue
+                        s = z - np.float64(dem[rn, cn])
+                        if k & 1:
+                            s *= SQRT2_INV
+                        if s > best_slope:
+                            best_slope = s
+                            best = k
+                    if best >= 0:
+                        fd[r0, c0] = 1 << (4 * best)
+                        continue
+                    # flat: breadth-first over the equal-height component from this root
+                    n = 1
+                    region[0] = r0 * cols + c0
+                    fd[r0, c0] = MARK
+                    head = 0
+                    nd = 0
+                    nn = 0
+                    while head < n:
+                        j = head
+                        idx = region[head]
+                        head += 1
+                        r = idx // cols
+                        c = idx - r * cols
+                        best = -1
+                        best_slope = 0.0
+                        diag_nodata = True
+                        for k in range(8):
+                            rn = r + DROW[k]
+                            cn = c + DCOL[k]
+                            if rn < 0 or rn >= rows or cn < 0 or cn >= cols or not valid[rn, cn]:
+                                if diag_nodata and best_slope == 0.0:
+                                    best = k
+                                    diag_nodata = (k & 1) == 1
+                                continue
+                            s = z - np.float64(dem[rn, cn])
+                            if s < 0.0:
+                                continue
+                            if s == 0.0:
+                                m = fd[rn, cn]
+                                if not (MARK <= m < 0):
+                                    if n >= MAX_FLAT:
+                                        raise ValueError("a flat area has more than 16777215 pixels")
+                                    region = _grow_i8(region, n)
+                                    region[n] = rn * cols + cn
+                                    fd[rn, cn] = MARK + n
+                                    n += 1
+                                continue
+                            if k & 1:
+                                s *= SQRT2_INV
+                            if s > best_slope:
+                                best_slope = s
+                                best = k
+                        if best >= 0:
+                            if best_slope > 0.0:
+                                dq = _grow_i8(dq, nd)
+                                dq[nd] = j
+                                nd += 1
+                                code = _ensure_i8(code, j + 1)
+                                code[j] = best
+                            else:
+                                ndq = _grow_i8(ndq, nn)
+                                ndcode = _grow_i8(ndcode, nn)
+                                ndq[nn] = j
+                                ndcode[nn] = best
+                                nn += 1
+                    if dist.shape[0] < n:
+                        dist = np.empty(max(n, 2 * dist.shape[0]), dtype=np.float64)
+                    code = _ensure_i8(code, n)
+                    for j in range(n):
+                        dist[j] = np.inf
+                    if nd == 0:
+                        for t in range(nn):
+                            dq = _grow_i8(dq, nd)
+                            dq[nd] = ndq[t]
+                            nd += 1
+                            code[ndq[t]] = ndcode[t]
+                    for t in range(nd):
+                        dist[dq[t]] = 0.0
+                    for j in range(n):  # -1: no direction yet
+                        if dist[j] != 0.0:
+                            code[j] = -1
+                    # breadth-first (FIFO, label-correcting) from the drains
+                    head = 0
+                    while head < nd:
+                        j = dq[head]
+                        head += 1
+                        idx = region[j]
+                        r = idx // cols
+                        c = idx - r * cols
+                        d0 = dist[j]
+                        for k in range(8):
+                            rn = r + DROW[k]
+                            cn = c + DCOL[k]
+                            if rn < 0 or rn >= rows or cn < 0 or cn >= cols:
+                                continue
+                            m = fd[rn, cn]
+                            if not (MARK <= m < 0):
+                                continue
+                            jn = m - MARK
+                            ndist = d0 + (SQRT2 if k & 1 else 1.0)
+                            if dist[jn] > ndist:
+                                code[jn] = (k + 4) % 8
+                                dist[jn] = ndist
+                                dq = _grow_i8(dq, nd)
+                                dq[nd] = jn
+                                nd += 1
+                    for j in range(n):
+                        idx = region[j]
+                        r = idx // cols
+                        fd[r, idx - r * cols] = (1 << (4 * code[j])) if code[j] >= 0 else 0
+    return fd
+
+
+# --------------------------------------------------------------------------- traversal order
+@njit(cache=True, nogil=True)
+def _order_kernel(fd, order, acc):
+    """Kahn's algorithm: fills ``order`` (upstream first) and the unweighted accumulation ``acc`` (float64,
+    must hold 1 at valid pixels and NaN elsewhere on entry); returns the number of pixels ordered."""
+    rows, cols = fd.shape
+    indeg = np.zeros((rows, cols), dtype=np.uint8)
+    for r in range(rows):
+        for c in range(cols):
+            v = fd[r, c]
+            if v == 0:
+                continue
+            for k in range(8):
+                if (v >> (4 * k)) & 0xF:
+                    rn = r + DROW[k]
+                    cn = c + DCOL[k]
+                    if 0 <= rn < rows and 0 <= cn < cols and fd[rn, cn] != 0:
+                        indeg[rn, cn] += 1
+    tail = 0
+    for r in range(rows):
+        for c in range(cols):
+            if fd[r, c] != 0 and indeg[r, c] == 0:
+                order[tail] = r * cols + c
+                tail += 1
+    head = 0
+    while head < tail:
+        idx = order[head]
+        head += 1
+        r = idx // cols
+        c = idx - r * cols
+        v = fd[r, c]
+        qsum = 0
+        for k in range(8):
+            qsum += (v >> (4 * k)) & 0xF
+        a = acc[r, c]
+        for k in range(8):
+            q = (v >> (4 * k)) & 0xF
+            if q:
+                rn = r + DROW[k]
+                cn = c + DCOL[k]
+                if 0 <= rn < rows and 0 <= cn < cols and fd[rn, cn] != 0:
+                    acc[rn, cn] += a * q / qsum
+                    indeg[rn, cn] -= 1
+                    if indeg[rn, cn] == 0:
+                        order[tail] = rn * cols + cn
+                        tail += 1
+    return tail
+
+
+def order_and_accumulation(fd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Topological order of the valid pixels (``fd != 0``; every pixel after all pixels that flow into it)
+    and the unweighted flow accumulation (pixels draining through each pixel, itself included; float64,
+    NaN at invalid pixels), in one pass.
+
+    Raises:
+        ValueError: the directions contain a cycle.
+    """
+    n_valid = int(np.count_nonzero(fd))
+    dtype = np.int32 if fd.size < 2**31 - 1 else np.int64
+    order = np.empty(n_valid, dtype=dtype)
+    acc = np.where(fd != 0, 1.0, np.nan)
+    done = _order_kernel(fd, order, acc)
+    if done != n_valid:
+        raise ValueError(f"flow directions form a cycle: {n_valid - done} pixels never drain")
+    return order, acc
+
+
+def topological_order(fd: np.ndarray) -> np.ndarray:
+    """Flat indices of the valid pixels (``fd != 0``), every pixel after all pixels that flow into it.
+
+    Raises:
+        ValueError: the directions contain a cycle.
+    """
+    return order_and_accumulation(fd)[0]
+
+
+# --------------------------------------------------------------------------- accumulation
+@njit(cache=True, nogil=True)
+def accumulate(fd, order, weight):
+    """Flow accumulation acc(i) = w(i) + sum over upstream j of acc(j)·q_ji / sum(q_j).
+
+    Args:
+        fd: packed directions; order: from :func:`topological_order`; weight: 2-D float (NaN counts 0).
+
+    Returns:
+        float64 accumulation, NaN at invalid pixels (``fd == 0``).
+    """
+    rows, cols = fd.shape
+    acc = np.full((rows, cols), np.nan)
+    for r in range(rows):
+        for c in range(cols):
+            if fd[r, c] != 0:
+                wv = np.float64(weight[r, c])
+                acc[r, c] = wv if wv == wv else 0.0
+    for t in range(order.shape[0]):
+        idx = order[t]
+        r = idx // cols
+        c = idx - r * cols
+        v = fd[r, c]
+        qsum = 0
+        for k in range(8):
+            qsum += (v >> (4 * k)) & 0xF
+        a = acc[r, c]
+        for k in range(8):
+            q = (v >> (4 * k)) & 0xF
+            if q == 0:
+                continue
+            rn = r + DROW[k]
+            cn = c + DCOL[k]
+            if 0 <= rn < rows and 0 <= cn < cols and fd[rn, cn] != 0:
+                acc[rn, cn] += a * q / qsum
+    return acc
+
+
+@njit(cache=True, nogil=True)
+def accumulate_ones(fd, order):
+    """Unweighted flow accumulation (pixels draining through each pixel, itself included)."""
+    rows, cols = fd.shape
+    acc = np.where(fd != 0, 1.0, np.nan)
+    for t in range(order.shape[0]):
+        idx = order[t]
+        r = idx // cols
+        c = idx - r * cols
+        v = fd[r, c]
+        qsum = 0
+        for k in range(8):
+            qsum += (v >> (4 * k)) & 0xF
+        a = acc[r, c]
+        for k in range(8):
+            q = (v >> (4 * k)) & 0xF
+            if q == 0:
+                continue
+            rn = r + DROW[k]
+            cn = c + DCOL[k]
+            if 0 <= rn < rows and 0 <= cn < cols and fd[rn, cn] != 0:
+                acc[rn, cn] += a * q / qsum
+    return acc
+
+
+# --------------------------------------------------------------------------- streams
+@njit(cache=True, nogil=True)
+def extract_streams_d8(acc, threshold):
+    """D8 streams: 1 where flow accumulation > threshold, 0 elsewhere, 255 where acc is NaN."""
+    rows, cols = acc.shape
+    out = np.full((rows, cols), 255, dtype=np.uint8)
+    for r in range(rows):
+        for c in range(cols):
+            a = acc[r, c]
+            if a == a:
+                out[r, c] = 1 if a > threshold else 0
+    return out
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def inflow_mask(fd):
+    """uint8 per pixel: bit k set when neighbour k (inside the grid) sends flow into the pixel."""
+    rows, cols = fd.shape
+    out = np.zeros((rows, cols), dtype=np.uint8)
+    for r in prange(rows):
+        for c in range(cols):
+            bits = 0
+            for k in range(8):
+                rn = r + DROW[k]
+                cn = c + DCOL[k]
+                if rn < 0 or rn >= rows or cn < 0 or cn >= cols:
+                    continue
+                if (fd[rn, cn] >> (4 * ((k + 4) % 8))) & 0xF:
+                    bits |= 1 << k
+            out[r, c] = bits
+    return out
+
+
+@njit(cache=True, nogil=True)
+def extract_streams_mfd(acc, fd, threshold, trace_proportion, block):
+    """MFD streams as pygeoprocessing's ``extract_streams_mfd``.
+
+    Pixels are visited tile by tile (``block`` x ``block``, row-major). A pixel with acc >= threshold that
+    sends flow off the grid or into nodata is an outlet and a stream; from each outlet the stream is traced
+    upstream (FIFO): an upstream pixel with acc >= threshold becomes stream (and turns the tentative
+    pixels downstream of it into stream), one with acc >= ``trace_proportion`` x threshold is tentative.
+    Tentative pixels not joined to a stream end as 0.
+
+    Returns:
+        uint8: 1 stream, 0 not, 255 where acc is NaN.
+    """
+    rows, cols = acc.shape
+    stream = np.full((rows, cols), 255, dtype=np.uint8)
+    trace = trace_proportion * threshold
+    inflow = inflow_mask(fd)
+    openq = np.empty(1024, dtype=np.int64)
+    backq = np.empty(1024, dtype=np.int64)
+    for yb in range(0, rows, block):
+        for xb in range(0, cols, block):
+            for r0 in range(yb, min(yb + block, rows)):
+                for c0 in range(xb, min(xb + block, cols)):
+                    a0 = acc[r0, c0]
+                    if a0 != a0 or stream[r0, c0] != 255:
+                        continue
+                    stream[r0, c0] = 0
+                    if a0 < threshold:
+                        continue
+                    v = fd[r0, c0]
+                    outlet = False
+                    for k in range(8):
+                        if ((v >> (4 * k)) & 0xF) == 0:
+                            continue
+                        rn = r0 + DROW[k]
+                        cn = c0 + DCOL[k]
+                        if rn < 0 or rn >= rows or cn < 0 or cn >= cols or acc[rn, cn] != acc[rn, cn]:
+                            outlet = True
+                            break
+                    if not outlet:
+                        continue
+                    stream[r0, c0] = 1
+                    # FIFO as a ring buffer (ohead: oldest item, osize: items held)
+                    ohead = 0
+                    osize = 1
+                    openq[0] = r0 * cols + c0
+                    while osize > 0:
+                        idx = openq[ohead]
+                        ohead += 1
+                        if ohead == openq.shape[0]:
+                            ohead = 0
+                        osize -= 1
+                        r = idx // cols
+                        c = idx - r * cols
+                        ups = inflow[r, c]
+                        for k in range(8):
+                            if not (ups >> k) & 1:
+                                continue
+                            rs = r + DROW[k]
+                            cs = c + DCOL[k]
+                            sv = stream[rs, cs]
+                            if sv == 1 or sv == 2:
+                                continue
+                            a = acc[rs, cs]
+                            if a >= threshold:
+                                stream[rs, cs] = 1
+                                if osize == openq.shape[0]:
+                                    openq = _ring_grow(openq, ohead)
+                                    ohead = 0
+                                openq[(ohead + osize) % openq.shape[0]] = rs * cols + cs
+                                osize += 1
+                                bhead = 0
+                                btail = 1
+                                backq[0] = rs * cols + cs
+                                while bhead < btail:
+                                    bidx = backq[bhead]
+                                    bhead += 1
+                                    br = bidx // cols
+                                    bc = bidx - br * cols
+                                    vb = fd[br, bc]
+                                    for kb in range(8):
+                                        if ((vb >> (4 * kb)) & 0xF) == 0:
+                                            continue
+                                        rn = br + DROW[kb]
+                                        cn = bc + DCOL[kb]
+                                        if rn < 0 or rn >= rows or cn < 0 or cn >= cols:
+                                            continue
+                                        if stream[rn, cn] == 2:
+                                            stream[rn, cn] = 1
+                                            backq = _grow_i8(backq, btail)
+                                            backq[btail] = rn * cols + cn
+                                            btail += 1
+                            elif a >= trace:
+                                stream[rs, cs] = 2
+                                if osize == openq.shape[0]:
+                                    openq = _ring_grow(openq, ohead)
+                                    ohead = 0
+                                openq[(ohead + osize) % openq.shape[0]] = rs * cols + cs
+                                osize += 1
+    for r in range(rows):
+        for c in range(cols):
+            if stream[r, c] == 2:
+                stream[r, c] = 0
+    return stream
