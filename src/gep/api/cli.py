@@ -1,4 +1,4 @@
-"""``gep serve``, ``gep token`` and ``gep db upgrade|import``: run the API and manage its store.
+"""``gep serve``, ``gep token`` and ``gep db upgrade|import|seed-analytics``: run the API and manage its store.
 
 Mounted into the main CLI by ``app.add_typer(gep.api.cli.app)`` (no name: the commands join the
 top level). Heavy imports (FastAPI, uvicorn, the engine) happen inside the commands.
@@ -12,7 +12,10 @@ from typing import Annotated
 import typer
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-db_app = typer.Typer(help="The gep store: schema upgrades and account imports.", no_args_is_help=True)
+db_app = typer.Typer(
+    help="The gep store: schema upgrades, account imports, plan indicators and county evaluations.",
+    no_args_is_help=True,
+)
 app.add_typer(db_app, name="db")
 
 DbOption = Annotated[
@@ -65,7 +68,46 @@ def seed_store(sessions, data_dir: Path, resolution: float, lang: str = "zh", cw
     with sessions() as session:
         account = import_account(session, folder, published=True)
         session.commit()
-        return account.id
+        account_id = account.id
+    _seed_analytics(sessions, account_id, "gep serve")
+    return account_id
+
+
+def _seed_analytics(sessions, account_id: int, who: str) -> None:
+    """Seed the plan indicators (when the Lishui plan is about the account's top region) and the county
+    evaluation from a stored account; a failure is reported and leaves the account in place."""
+    from gep.api.seed import plan_applies, seed_analytics
+    from gep.problems import GepInputError
+    from gep.store.models import Account
+
+    with sessions() as session:
+        account = session.get(Account, account_id)
+        try:
+            applies = plan_applies(account)
+            report = seed_analytics(session, account, indicators=applies)
+            session.commit()
+        except (GepInputError, ValueError) as exc:
+            session.rollback()
+            typer.echo(f"{who}: plan indicators and county evaluation not seeded: {exc}", err=True)
+            return
+        if not applies:
+            typer.echo(
+                f"{who}: the packaged plan indicators are Lishui's (region 331100); not seeded for this account"
+                " (use `gep db seed-analytics DIR --indicators FILE` with your plan's indicator set)"
+            )
+        _echo_seeded(who, report)
+
+
+def _echo_seeded(who: str, report) -> None:
+    if report.series:
+        typer.echo(
+            f"{who}: {len(report.series)} plan indicators with targets for region {report.series[0].region_code}"
+            f" ({report.forecasts} forecast points)"
+        )
+    if report.evaluations:
+        typer.echo(f"{who}: county evaluation of {len(report.evaluations)} counties ({report.evaluations[0].year})")
+    for note in report.notes:
+        typer.echo(f"{who}: {note}")
 
 
 @app.command()
@@ -149,3 +191,64 @@ def db_import(
         account = import_account(session, directory, published=publish)
         session.commit()
         typer.echo(f"imported account {account.id}: {account.name} {account.year}")
+
+
+@db_app.command("seed-analytics")
+def db_seed_analytics(
+    directory: Annotated[Path, typer.Argument(help="account folder (written by gep account or gep demo)")],
+    indicators: Annotated[
+        Path | None,
+        typer.Option("--indicators", help="indicator set TOML (default: the Lishui plan's 14, for region 331100)"),
+    ] = None,
+    targets: Annotated[
+        Path | None, typer.Option("--targets", help="TOML overriding targets or base values of the indicator set")
+    ] = None,
+    evaluation: Annotated[
+        bool, typer.Option("--evaluation/--no-evaluation", help="also store the county evaluation")
+    ] = True,
+    publish: Annotated[bool, typer.Option("--publish", help="publish the account if it has to be imported")] = False,
+    db: DbOption = None,
+) -> None:
+    """Store plan indicators (targets, base values, the account's GEP, forecasts where the series allows)
+    and a county evaluation computed from an account; imports the account first if the store lacks it."""
+    from sqlalchemy import select
+
+    from gep.analytics.indicators import load_indicator_set
+    from gep.api.seed import plan_applies, seed_analytics
+    from gep.problems import GepInputError
+    from gep.store.db import make_engine, session_factory, upgrade
+    from gep.store.models import Account
+    from gep.store.repository import import_account
+
+    who = "gep db seed-analytics"
+    if not _is_account(directory):
+        typer.echo(f"{who}: {directory}: no account.csv; expected a folder written by `gep account`", err=True)
+        raise typer.Exit(1)
+    try:
+        indicator_set = load_indicator_set(indicators, targets)
+    except GepInputError as exc:
+        typer.echo(exc.render("en"), err=True)
+        raise typer.Exit(1) from None
+    settings = _settings(db)
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    with session_factory(engine)() as session:
+        query = select(Account).where(Account.directory == str(directory.resolve())).order_by(Account.id.desc())
+        account = session.scalars(query.limit(1)).first()
+        if account is None:
+            account = import_account(session, directory, published=publish)
+            typer.echo(f"{who}: imported account {account.id}: {account.name} {account.year}")
+        applies = indicators is not None or plan_applies(account)
+        if not applies:
+            typer.echo(
+                f"{who}: the default indicator set is the Lishui plan's (region 331100) and this account's top region"
+                " differs: indicators not stored; give --indicators FILE with your plan's indicator set"
+            )
+        try:
+            report = seed_analytics(session, account, indicator_set, indicators=applies, evaluation=evaluation)
+        except (GepInputError, ValueError) as exc:
+            session.rollback()
+            typer.echo(f"{who}: {exc}", err=True)
+            raise typer.Exit(1) from None
+        session.commit()
+        _echo_seeded(who, report)
