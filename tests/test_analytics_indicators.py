@@ -9,6 +9,7 @@ import pytest
 
 from gep.analytics.indicators import (
     Indicator,
+    IndicatorSet,
     StatusRule,
     assess,
     classify,
@@ -225,3 +226,137 @@ def test_values_from_accounts_and_precedence():
     assert combined.set_index(["indicator_id", "year"]).loc[("gep", 2021), "value"] == 5050.0
     assert [p.code for p in problems] == ["analytics_observed_twice"]
     assert len(combined) == 3
+
+
+# --- years: base after target, missing years, observations outside the plan period ---------------------
+
+SET = """
+[set]
+id = "t"
+target_year = 2025
+[[indicator]]
+id = "forest"
+number = 1
+name_zh = "森林覆盖率"
+name_en = "forest coverage"
+unit = "%"
+target = 82.0
+target_kind = "at_least"
+attribute = "expected"
+direction = "higher"
+source = "test"
+base_year = {base_year}
+base_value = 80.0
+"""
+
+
+def test_base_year_not_before_target_year_is_an_error(tmp_path):
+    for base_year in (2025, 2026):  # equal to, and after, the target year 2025
+        path = tmp_path / f"set_{base_year}.toml"
+        path.write_text(SET.format(base_year=base_year), encoding="utf-8")
+        with pytest.raises(GepInputError) as exc:
+            load_indicator_set(path)
+        problem = exc.value.problems[0]
+        assert problem.code == "analytics_base_not_before_target" and problem.field == "indicator.forest"
+        text = str(exc.value)
+        assert f"set_{base_year}.toml [indicator.forest]" in text
+        assert f"base year {base_year} is not before the target year 2025" in text
+        assert "expected a base year earlier than the target year" in text
+        assert "基期年份应早于目标年份" in exc.value.render("zh")
+    good = tmp_path / "good.toml"
+    good.write_text(SET.format(base_year=2020), encoding="utf-8")
+    assert load_indicator_set(good).get("forest").base_year == 2020
+    # a targets file moving the base year past the target (or the target before the base) is named
+    targets = tmp_path / "targets.toml"
+    targets.write_text("[indicator.forest]\ntarget_year = 2019\n", encoding="utf-8")
+    with pytest.raises(GepInputError) as exc:
+        load_indicator_set(good, targets)
+    assert exc.value.problems[0].source == str(targets)
+    assert "base year 2020 is not before the target year 2019" in str(exc.value)
+    targets.write_text("[indicator.pm25]\nbase_year = 2025\nbase_value = 22.0\n", encoding="utf-8")
+    with pytest.raises(GepInputError, match=r"targets.toml \[indicator.pm25\]: indicator pm25: base year 2025"):
+        load_indicator_set(targets=targets)
+    targets.write_text("[indicator.pm25]\nbase_year = 2020.5\n", encoding="utf-8")
+    with pytest.raises(GepInputError, match="base_year 2020.5 is not a whole year"):
+        load_indicator_set(targets=targets)
+    # in code: the straight path needs base < target
+    with pytest.raises(ValueError, match="base year 2025 is not before target year 2025"):
+        expected_progress(2025, 2025, 2025)
+    with pytest.raises(ValueError, match="base year 2026"):
+        _indicator(base_year=2026)
+
+
+def _one(indicator: Indicator) -> IndicatorSet:
+    return IndicatorSet("t", "", "", 2025, "test", (indicator,))
+
+
+def _observed(values: dict[int, float]) -> pd.DataFrame:
+    return pd.DataFrame({"indicator_id": "x", "year": list(values), "value": list(values.values()), "source": "o.csv"})
+
+
+def test_missing_years_warn_and_progress_still_works():
+    # base 0 (2020) -> target 100 (2025); observed 2021 = 20 and 2023 = 50, 2022 missing.
+    # progress (50 - 0)/(100 - 0) = 0.5; expected (2023 - 2020)/5 = 0.6; gap -0.1 -> at risk
+    report = evaluate_indicators(_one(_indicator()), _observed({2021: 20.0, 2023: 50.0}))
+    row = report.table.iloc[0]
+    assert (row["year"], row["value"]) == (2023, 50.0)
+    assert row["progress"] == pytest.approx(0.5) and row["expected_progress"] == pytest.approx(0.6)
+    assert row["status"] == "at_risk"
+    assert pd.isna(row["ses_forecast_target_year"]) and report.forecasts.empty
+    assert [p.code for p in report.problems] == ["analytics_series_gap"]
+    text = report.problems[0].render("en")
+    assert text.startswith("warning: o.csv [x]: x: years 2022 are missing between 2021 and 2023")
+    assert "no forecast is made (progress and status still use" in text
+    # two missing years are both named: 2019, 2022 observed -> 2020, 2021 missing
+    report = evaluate_indicators(_one(_indicator(base_year=2018)), _observed({2019: 10.0, 2022: 40.0}))
+    assert "years 2020, 2021 are missing" in report.problems[0].render("en")
+
+
+def test_observations_before_the_base_year_are_history():
+    # base 0 (2020) -> target 100 (2025); 2018 = -10, 2019 = -5 precede the base
+    # status from 2022 = 40: progress 0.4, expected (2022 - 2020)/5 = 0.4, gap 0 -> on track
+    values = {2018: -10.0, 2019: -5.0, 2020: 0.0, 2021: 25.0, 2022: 40.0}
+    report = evaluate_indicators(_one(_indicator()), _observed(values))
+    row = report.table.iloc[0]
+    assert (row["base_year"], row["base_value"], row["base_from"]) == (2020, 0.0, "plan")
+    assert row["progress"] == pytest.approx(0.4) and row["status"] == "on_track"
+    assert "2018, 2019" in row["notes"]
+    assert [p.code for p in report.problems] == ["analytics_before_base"]
+    assert "observations of 2018, 2019 are before the base year 2020" in report.problems[0].render("en")
+    # the forecasts use the whole series, 2018-2022 (five points: both methods estimated)
+    observed = report.forecasts[report.forecasts["kind"] == "observed"]
+    assert sorted(set(observed["year"])) == [2018, 2019, 2020, 2021, 2022]
+    assert not pd.isna(row["ses_forecast_target_year"])
+    # nothing from the base year on: no_data
+    report = evaluate_indicators(_one(_indicator()), _observed({2018: -10.0, 2019: -5.0}))
+    row = report.table.iloc[0]
+    assert row["status"] == "no_data" and pd.isna(row["year"])
+    assert "analytics_only_before_base" in [p.code for p in report.problems]
+    assert assess(_indicator(), pd.Series({2019: 5.0})).status == "no_data"
+
+
+def test_observations_after_the_target_year():
+    # base 0 (2020) -> target 100 (2025); 2025 = 85, 2026 = 95: latest 2026, expected progress 1 (clipped),
+    # progress 0.95, gap -0.05 -> at risk (within 10 % of the planned change), nothing forecast
+    report = evaluate_indicators(_one(_indicator()), _observed({2025: 85.0, 2026: 95.0}))
+    row = report.table.iloc[0]
+    assert row["year"] == 2026 and row["expected_progress"] == 1.0
+    assert row["progress"] == pytest.approx(0.95) and row["status"] == "at_risk"
+    f = report.forecasts
+    assert f.empty or f[f["kind"] == "forecast"].empty
+    codes = [p.code for p in report.problems]
+    assert "analytics_after_target" in codes
+    text = next(p for p in report.problems if p.code == "analytics_after_target").render("en")
+    assert "the latest observation (2026) is after the target year 2025" in text
+    # as of 2025 (year=2025): 85 -> progress 0.85, gap -0.15 -> off track, no after-target warning
+    report = evaluate_indicators(_one(_indicator()), _observed({2025: 85.0, 2026: 95.0}), year=2025)
+    row = report.table.iloc[0]
+    assert row["status"] == "off_track" and row["progress"] == pytest.approx(0.85)
+    assert "analytics_after_target" not in [p.code for p in report.problems]
+    # no plan base and the first observation in the target year: progress undefined, status = target met
+    bare = _indicator(base_year=None, base_value=None)
+    report = evaluate_indicators(_one(bare), _observed({2025: 120.0}))
+    row = report.table.iloc[0]
+    assert row["status"] == "on_track" and pd.isna(row["progress"]) and row["base_year"] == 2025
+    assert [p.code for p in report.problems] == ["analytics_first_after_target"]
+    assert assess(bare, pd.Series({2025: 90.0})).status == "off_track"

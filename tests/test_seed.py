@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from tests.account_fixture import build
 
-from gep.analytics.evaluation import evaluate_counties, load_evaluation_config
+from gep.analytics.evaluation import evaluate_counties, load_evaluation_config, weight_problems
 from gep.api.app import create_app
 from gep.api.seed import account_evaluation_config, evaluation_method, seed_analytics
 from gep.api.settings import Settings
@@ -242,6 +242,10 @@ def test_evaluation_config_is_the_plans_plus_the_account_indicators():
     assert config.ids()[len(plan.ids()) :] == ["gep", "gep_per_km2", "gep_to_gdp", "gep_per_capita"]
     assert {i.group for i in config.indicators[len(plan.ids()) :]} == {"gep"}
     assert config.normalization == "minmax" and config.tag == "unverified"
+    # the weights still sum to one: the group GEP考核 now has 5 + 4 = 9 indicators at 1/9 each
+    assert weight_problems(config, "seed") == []
+    assert [i.weight for i in config.indicators if i.group == "gep"] == [1 / 9] * 9
+    assert [g.weight for g in config.groups] == [g.weight for g in plan.groups]
 
 
 # ------------------------------------------------------------------------------------------- CLI and serve

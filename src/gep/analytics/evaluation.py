@@ -7,8 +7,17 @@ groups of five — GEP to GDP, GEP, GDP to GEP), each normalized across the regi
 - ``zscore``:  positive (x − mean)/sd, negative (mean − x)/sd (population sd); 0 when all equal;
 - ``target``:  positive min(x/target, cap), negative min(target/x, cap) (cap when x ≤ 0).
 
+Weights: in a configuration file the group weights W_g sum to 1 and the indicator weights w_i of
+each group sum to 1 (within :data:`WEIGHT_TOLERANCE`), else loading fails naming the file, the group
+and the sum found. Leaving out the weight of every group (or of every indicator of a group) gives
+equal weights 1/n; giving some and not others is an error.
+
 Group score = Σ w_i·s_i / Σ w_i over the group's indicators; score = scale · Σ W_g·G_g / Σ W_g.
-Regions are ranked by score (1 = best; ties share the better rank).
+The sums Σ w_i and Σ W_g are 1 when every indicator has values; an indicator with no value in the
+data at all is left out (warning ``analytics_indicator_absent``), so the weights of the remaining
+indicators of its group renormalize over themselves, and a group left with no indicator drops out
+with the group weights renormalizing likewise. Regions are ranked by score (1 = best; ties share the
+better rank).
 
 Award split (plan 一（二）5: GEP level 40 %, GEP growth rate 60 %)::
 
@@ -21,6 +30,7 @@ region grew, the growth part stays unallocated (warning).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,11 +40,14 @@ import numpy as np
 import pandas as pd
 
 from gep.analytics.indicators import load_toml
+from gep.i18n import Text
 from gep.problems import GepInputError, Problem, error, warning
 
 Normalization = Literal["minmax", "zscore", "target"]
 NORMALIZATIONS = ("minmax", "zscore", "target")
 DEFAULT_CONFIG = "evaluation_lishui_2019.toml"
+WEIGHT_TOLERANCE = 1e-9
+"""How far from 1 the group weights, and each group's indicator weights, may sum."""
 
 
 @dataclass(frozen=True)
@@ -90,8 +103,70 @@ def _positive_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
 
 
+def _weights_text(items: Sequence[EvalGroup] | Sequence[EvalIndicator]) -> str:
+    return ", ".join(f"{i.id}={i.weight:.12g}" for i in items)
+
+
+def weight_problems(config: EvaluationConfig, source: str) -> list[Problem]:
+    """Errors for weights that do not sum to 1 (within :data:`WEIGHT_TOLERANCE`): the group weights,
+    and the indicator weights of each group that has indicators."""
+    problems = []
+    total = math.fsum(g.weight for g in config.groups)
+    if config.groups and abs(total - 1.0) > WEIGHT_TOLERANCE:
+        problems.append(
+            error(
+                "analytics_group_weights_sum",
+                source,
+                "group.weight",
+                weights=_weights_text(config.groups),
+                total=f"{total:.12g}",
+            )
+        )
+    for group in config.groups:
+        members = [i for i in config.indicators if i.group == group.id]
+        total = math.fsum(i.weight for i in members)
+        if members and abs(total - 1.0) > WEIGHT_TOLERANCE:
+            problems.append(
+                error(
+                    "analytics_indicator_weights_sum",
+                    source,
+                    f"group {group.id}",
+                    group=group.id,
+                    weights=_weights_text(members),
+                    total=f"{total:.12g}",
+                )
+            )
+    return problems
+
+
+def _equal_if_omitted(
+    raws: Sequence[Mapping[str, Any]], what: Any, source: str, field_name: str
+) -> tuple[float | None, list[Problem]]:
+    """The default weight of ``raws`` (tables of groups, or of one group's indicators): 1/n when none
+    gives a weight, None when all do; an error when only some do."""
+    given = [str(r.get("id", "?")) for r in raws if "weight" in r]
+    if not given:
+        return (1.0 / len(raws) if raws else None), []
+    if len(given) == len(raws):
+        return None, []
+    missing = [str(r.get("id", "?")) for r in raws if "weight" not in r]
+    return None, [
+        error(
+            "analytics_weights_partial",
+            source,
+            field_name,
+            what=what,
+            given=", ".join(given),
+            missing=", ".join(missing),
+        )
+    ]
+
+
 def load_evaluation_config(path: str | Path | None = None) -> EvaluationConfig:
-    """The evaluation configuration (default: the packaged Lishui 2019 groups)."""
+    """The evaluation configuration (default: the packaged Lishui 2019 groups).
+
+    Raises :class:`GepInputError` listing every problem, among them group weights, or a group's
+    indicator weights, that do not sum to 1 (see the module docstring)."""
     data, source = load_toml(path, DEFAULT_CONFIG)
     problems: list[Problem] = []
     meta = dict(data.get("evaluation", {}))
@@ -99,20 +174,34 @@ def load_evaluation_config(path: str | Path | None = None) -> EvaluationConfig:
     def bad(where: str, reason: str) -> None:
         problems.append(error("analytics_config_invalid", source, where, reason=reason))
 
+    group_raws = [dict(r) for r in data.get("group", [])]
+    group_default, found = _equal_if_omitted(group_raws, Text("各指标组", "the groups"), source, "group.weight")
+    problems += found
     groups = []
-    for raw in data.get("group", []):
+    for raw in group_raws:
         where = f"group {raw.get('id', '?')}"
         if not {"id", "name_zh", "name_en"} <= set(raw):
             bad(where, "expected keys id, name_zh, name_en (and weight)")
             continue
-        if not _positive_number(raw.get("weight", 1.0)):
+        weight = raw.get("weight", group_default)
+        if weight is None:  # some groups give a weight and this one does not: reported above
+            groups.append(EvalGroup(raw["id"], raw["name_zh"], raw["name_en"], math.nan))
+            continue
+        if not _positive_number(weight):
             bad(where, f"weight {raw.get('weight')!r} is not a positive number")
             continue
-        groups.append(EvalGroup(raw["id"], raw["name_zh"], raw["name_en"], float(raw.get("weight", 1.0))))
+        groups.append(EvalGroup(raw["id"], raw["name_zh"], raw["name_en"], float(weight)))
     group_ids = {g.id for g in groups}
+    indicator_raws = [dict(r) for r in data.get("indicator", [])]
+    indicator_default: dict[Any, float | None] = {}
+    for group_id in group_ids:
+        members = [r for r in indicator_raws if r.get("group") == group_id]
+        what = Text(f"指标组 {group_id} 的各指标", f"the indicators of group {group_id}")
+        indicator_default[group_id], found = _equal_if_omitted(members, what, source, f"group {group_id}")
+        problems += found
     indicators = []
     allowed = set(EvalIndicator.__dataclass_fields__)
-    for raw in data.get("indicator", []):
+    for raw in indicator_raws:
         where = f"indicator {raw.get('id', '?')}"
         if not {"id", "group", "name_zh", "name_en"} <= set(raw):
             bad(where, "expected keys id, group, name_zh, name_en")
@@ -126,13 +215,16 @@ def load_evaluation_config(path: str | Path | None = None) -> EvaluationConfig:
         if raw.get("direction", "positive") not in ("positive", "negative"):
             bad(where, f"direction {raw['direction']!r} is not positive or negative")
             continue
-        if not _positive_number(raw.get("weight", 1.0)):
+        weight = raw.get("weight", indicator_default.get(raw["group"]))
+        if weight is None:  # others of the group give a weight and this one does not: reported above
+            continue
+        if not _positive_number(weight):
             bad(where, f"weight {raw.get('weight')!r} is not a positive number")
             continue
         if raw.get("target") is not None and not _positive_number(raw["target"]):
             bad(where, f"target {raw['target']!r} is not a positive number")
             continue
-        values = {**raw, "weight": float(raw.get("weight", 1.0))}
+        values = {**raw, "weight": float(weight)}
         if values.get("target") is not None:
             values["target"] = float(values["target"])
         indicators.append(EvalIndicator(**values))
@@ -165,7 +257,7 @@ def load_evaluation_config(path: str | Path | None = None) -> EvaluationConfig:
         )
     if problems:
         raise GepInputError(problems)
-    return EvaluationConfig(
+    config = EvaluationConfig(
         id=str(meta.get("id", "")),
         name_zh=str(meta.get("name_zh", "")),
         name_en=str(meta.get("name_en", "")),
@@ -178,6 +270,10 @@ def load_evaluation_config(path: str | Path | None = None) -> EvaluationConfig:
         tag=str(meta.get("tag", "unverified")),
         award=award,
     )
+    problems = weight_problems(config, source)
+    if problems:
+        raise GepInputError(problems)
+    return config
 
 
 # --- normalization and scores -----------------------------------------------------------------------------
@@ -231,8 +327,11 @@ def evaluate_counties(
     source: str = "values",
 ) -> EvaluationResult:
     """Scores and ranks of the regions in ``values`` (columns region_code, region_name, indicator_id,
-    value). Indicators of ``config`` with no value at all are left out (warning; weights renormalize);
-    a region missing a value of an indicator that others have is an error."""
+    value). Indicators of ``config`` with no value at all are left out (warning
+    ``analytics_indicator_absent``): the weights of the rest of their group renormalize to sum to 1,
+    and a group with none left drops out, the other group weights renormalizing likewise. A region
+    missing a value of an indicator that others have is an error. Weights of a configuration built in
+    code are used as given (they renormalize the same way); the loader checks that they sum to 1."""
     method = method or config.normalization
     if method not in NORMALIZATIONS:
         raise GepInputError(

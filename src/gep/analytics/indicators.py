@@ -18,6 +18,22 @@ own unit):
   linear trend (:mod:`gep.analytics.forecast`), with their parameters.
 
 Without a base value in the data, the first observation is the base.
+
+Years (checked when the set is loaded, handled when it is assessed):
+
+- a base year must be before the target year: a set or targets file with base_year ≥ target_year is
+  an error naming the file, the indicator and both years;
+- missing years inside an observed series (e.g. 2019 and 2021 without 2020) do not affect progress
+  and status, which use the base and the latest observation; smoothing needs consecutive years, so
+  such a series is not forecast and a warning names the indicator and the missing years;
+- observations before the plan's base year are history: they are used for forecasts but not for
+  progress and status (warning); when all observations are before the base year the status is
+  ``no_data``;
+- an observation after the target year is assessed against the target with expected progress 1
+  (the straight path ends at the target), and nothing is forecast (warning). With ``year`` the
+  assessment is as of that year instead of the latest observation;
+- without a plan base, a first observation in or after the target year leaves progress undefined;
+  the status then says whether the target is met (warning).
 """
 
 from __future__ import annotations
@@ -96,6 +112,13 @@ class Indicator:
     account: str | None = None
     notes: str = ""
 
+    def __post_init__(self) -> None:
+        if self.base_year is not None and self.base_year >= self.target_year:
+            raise ValueError(
+                f"indicator {self.id}: base year {self.base_year} is not before target year {self.target_year};"
+                " expected base_year < target_year"
+            )
+
     def meets(self, value: float) -> bool:
         """Whether ``value`` meets the target (the lower bound of a range)."""
         if self.target is None:
@@ -148,7 +171,15 @@ def load_toml(path: str | Path | None, default: str) -> tuple[dict[str, Any], st
         raise GepInputError([error("analytics_config_invalid", source, reason=str(exc))]) from None
 
 
-def _indicator(raw: Mapping[str, Any], target_year: int, source: str) -> tuple[Indicator | None, list[Problem]]:
+def _is_year(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _indicator(
+    raw: Mapping[str, Any], target_year: int, source: str, years_source: str | None = None
+) -> tuple[Indicator | None, list[Problem]]:
+    """One indicator from its TOML table; ``years_source`` names the file that set its base or target
+    year (default ``source``), for the message when the base year is not before the target year."""
     where = f"indicator {raw.get('id', '?')}"
     problems = []
     unknown = sorted(set(raw) - _INDICATOR_FIELDS - {"attribute_zh"})
@@ -199,10 +230,26 @@ def _indicator(raw: Mapping[str, Any], target_year: int, source: str) -> tuple[I
         problems.append(
             error("analytics_config_invalid", source, where, reason="give both base_year and base_value, or neither")
         )
+    for key in ("base_year", "target_year"):
+        if raw.get(key) is not None and not _is_year(raw[key]):
+            problems.append(
+                error("analytics_config_invalid", source, where, reason=f"{key} {raw[key]!r} is not a whole year")
+            )
     if problems:
         return None, problems
     values = {k: v for k, v in raw.items() if k in _INDICATOR_FIELDS}
     values.setdefault("target_year", target_year)
+    if values.get("base_year") is not None and values["base_year"] >= values["target_year"]:
+        return None, [
+            error(
+                "analytics_base_not_before_target",
+                years_source or source,
+                f"indicator.{raw['id']}",
+                indicator=raw["id"],
+                base_year=values["base_year"],
+                target_year=values["target_year"],
+            )
+        ]
     for key in ("target", "target_upper", "base_value"):
         if values.get(key) is not None:
             values[key] = float(values[key])
@@ -212,7 +259,10 @@ def _indicator(raw: Mapping[str, Any], target_year: int, source: str) -> tuple[I
 def load_indicator_set(path: str | Path | None = None, targets: str | Path | None = None) -> IndicatorSet:
     """The indicator set (default: the packaged Lishui 2025 set), with optional overrides from a
     ``targets`` TOML file: ``[indicator.<id>]`` tables setting target, target_kind, base_year,
-    base_value, direction, ...; ``[status]`` setting the tolerances."""
+    base_value, target_year, direction, ...; ``[status]`` setting the tolerances.
+
+    Raises :class:`GepInputError` listing every problem, among them an indicator whose base year is
+    not before its target year (naming the file that set the year)."""
     data, source = load_toml(path, DEFAULT_SET)
     problems: list[Problem] = []
     meta = data.get("set", {})
@@ -224,6 +274,8 @@ def load_indicator_set(path: str | Path | None = None, targets: str | Path | Non
         ) from None
     raws = [dict(r) for r in data.get("indicator", [])]
     status_raw = dict(data.get("status", {}))
+    set_source = source
+    years_from: dict[Any, str] = {}  # indicator id -> the file that set its base or target year
     if targets is not None:
         override, override_source = load_toml(targets, DEFAULT_SET)
         by_id = {r.get("id"): r for r in raws}
@@ -241,6 +293,8 @@ def load_indicator_set(path: str | Path | None = None, targets: str | Path | Non
                 )
                 continue
             by_id[indicator_id].update(values)
+            if {"base_year", "target_year"} & set(values):
+                years_from[indicator_id] = override_source
             if (
                 "target" in values
                 and "target_kind" not in values
@@ -253,7 +307,7 @@ def load_indicator_set(path: str | Path | None = None, targets: str | Path | Non
         source = f"{source} + {override_source}"
     indicators = []
     for raw in raws:
-        indicator, found = _indicator(raw, target_year, source)
+        indicator, found = _indicator(raw, target_year, source, years_from.get(raw.get("id"), set_source))
         problems += found
         if indicator is not None:
             indicators.append(indicator)
@@ -288,9 +342,10 @@ def progress(base: float, current: float, target: float) -> float:
 
 
 def expected_progress(year: int, base_year: int, target_year: int) -> float:
-    """Where the straight path from base_year to target_year stands in ``year`` (0..1)."""
+    """Where the straight path from base_year to target_year stands in ``year`` (0..1: 0 up to the
+    base year, 1 from the target year on). Raises ValueError unless base_year < target_year."""
     if target_year <= base_year:
-        return 1.0
+        raise ValueError(f"base year {base_year} is not before target year {target_year}; expected base < target")
     return min(1.0, max(0.0, (year - base_year) / (target_year - base_year)))
 
 
@@ -321,45 +376,142 @@ class Assessment:
     note: str = ""
 
 
+def _plan_base(indicator: Indicator) -> tuple[int, float] | None:
+    if indicator.base_year is not None and indicator.base_value is not None:
+        return indicator.base_year, indicator.base_value
+    return None
+
+
+def _years_text(years: Iterable[Any]) -> str:
+    return ", ".join(str(int(y)) for y in years)
+
+
 def assess(
     indicator: Indicator, series: pd.Series, rule: StatusRule = StatusRule(), year: int | None = None
 ) -> Assessment:
     """Assess ``indicator`` from ``series`` (index year, values in the indicator's unit), at ``year``
-    (default: the latest observed year)."""
+    (default: the latest observed year). Observations before the plan's base year are not used
+    (status ``no_data`` when nothing else is left); an observation after the target year is compared
+    with the target (expected progress 1). See the module docstring."""
     series = series.dropna().sort_index()
     if year is not None:
         series = series[series.index <= year]
     nan = float("nan")
-    if indicator.base_value is not None and indicator.base_year is not None:
-        base_year, base_value, base_from = indicator.base_year, indicator.base_value, "plan"
+    plan = _plan_base(indicator)
+    earlier = series.iloc[:0]
+    if plan is not None:
+        (base_year, base_value), base_from = plan, "plan"
+        earlier = series[series.index < base_year]
+        series = series[series.index >= base_year]
     elif not series.empty:
         base_year, base_value, base_from = int(series.index[0]), float(series.iloc[0]), "first observation"
     else:
         base_year, base_value, base_from = None, None, ""
     if series.empty:
-        return Assessment(indicator, base_year, base_value, base_from, None, None, nan, nan, nan, "no_data", None)
-    current_year, current = int(series.index[-1]), float(series.iloc[-1])
-    if indicator.target is None:
-        return Assessment(
-            indicator, base_year, base_value, base_from, current_year, current, nan, nan, nan, "no_target", None
+        note = (
+            f"observations only before the base year {base_year} ({_years_text(earlier.index)}): not assessed"
+            if not earlier.empty
+            else ""
         )
+        return Assessment(indicator, base_year, base_value, base_from, None, None, nan, nan, nan, "no_data", None, note)
+    current_year, current = int(series.index[-1]), float(series.iloc[-1])
+    notes = []
+    if not earlier.empty:
+        notes.append(f"observations before the base year {base_year} not used: {_years_text(earlier.index)}")
+    if current_year > indicator.target_year:
+        notes.append(f"latest observation {current_year} is after the target year {indicator.target_year}")
+
+    def result(achieved: float, expected: float, gap: float, status: Status, met: bool | None) -> Assessment:
+        return Assessment(
+            indicator,
+            base_year,
+            base_value,
+            base_from,
+            current_year,
+            current,
+            achieved,
+            expected,
+            gap,
+            status,
+            met,
+            "; ".join(notes),
+        )
+
+    if indicator.target is None:
+        return result(nan, nan, nan, "no_target", None)
     met = indicator.meets(current)
     assert base_year is not None and base_value is not None
+    if base_year >= indicator.target_year:  # only a first observation can be (the loader checks plan bases)
+        notes.append(
+            f"first observation {base_year} is not before the target year {indicator.target_year}: progress"
+            " undefined; status = whether the target is met"
+        )
+        return result(nan, 1.0, nan, "on_track" if met else "off_track", met)
     span = indicator.target - base_value
     wrong_way = span == 0 or (span > 0) != (indicator.direction == "higher")
     expected = expected_progress(current_year, base_year, indicator.target_year)
     if wrong_way:
-        status: Status = "on_track" if met else "off_track"
-        note = "base already meets the target: progress undefined; status = whether the target is still met"
-        return Assessment(
-            indicator, base_year, base_value, base_from, current_year, current, nan, expected, nan, status, met, note
-        )
+        notes.append("base already meets the target: progress undefined; status = whether the target is still met")
+        return result(nan, expected, nan, "on_track" if met else "off_track", met)
     achieved = progress(base_value, current, indicator.target)
     gap = achieved - expected
-    status = "on_track" if met else classify(gap, rule)
-    return Assessment(
-        indicator, base_year, base_value, base_from, current_year, current, achieved, expected, gap, status, met
-    )
+    return result(achieved, expected, gap, "on_track" if met else classify(gap, rule), met)
+
+
+def series_problems(
+    indicator: Indicator, series: pd.Series, source: str = "observed", year: int | None = None
+) -> list[Problem]:
+    """Warnings about the years of an observed series (index year) as :func:`assess` uses it:
+    observations before the plan's base year, a latest observation after the target year, and (without
+    a plan base) a first observation that is not before the target year. Missing years inside the
+    series are reported by :func:`forecast_indicator`."""
+    series = series.dropna().sort_index()
+    if year is not None:
+        series = series[series.index <= year]
+    if series.empty:
+        return []
+    problems = []
+    plan = _plan_base(indicator)
+    if plan is not None:
+        earlier = series[series.index < plan[0]]
+        if not earlier.empty:
+            only = len(earlier) == len(series)
+            problems.append(
+                warning(
+                    "analytics_only_before_base" if only else "analytics_before_base",
+                    source,
+                    indicator.id,
+                    indicator=indicator.id,
+                    years=_years_text(earlier.index),
+                    base_year=plan[0],
+                )
+            )
+            if only:
+                return problems
+    elif int(series.index[0]) >= indicator.target_year:
+        problems.append(
+            warning(
+                "analytics_first_after_target",
+                source,
+                indicator.id,
+                indicator=indicator.id,
+                year=int(series.index[0]),
+                target_year=indicator.target_year,
+            )
+        )
+    last = int(series.index[-1])
+    if last > indicator.target_year:
+        problems.append(
+            warning(
+                "analytics_after_target",
+                source,
+                indicator.id,
+                indicator=indicator.id,
+                year=last,
+                target_year=indicator.target_year,
+            )
+        )
+    return problems
 
 
 # --- forecasts ---------------------------------------------------------------------------------------------
@@ -380,12 +532,13 @@ def forecast_indicator(
     """SES and Holt fits of an indicator's series and their forecasts to the target year.
 
     Returns (fits by method, rows indicator_id, method, year, kind (observed/fitted/forecast), value,
-    warnings). A series with missing years is not forecast (warning)."""
+    warnings). A series with missing years is not forecast (warning); nor is one that already reaches
+    the target year (nothing to forecast; :func:`series_problems` warns when it goes past it)."""
     series = series.dropna().sort_index()
     rows: list[dict[str, Any]] = []
     problems: list[Problem] = []
     fits: dict[str, fc.SmoothingFit] = {}
-    if series.empty:
+    if series.empty or int(series.index[-1]) >= indicator.target_year:
         return fits, pd.DataFrame(rows), problems
     first, last = int(series.index[0]), int(series.index[-1])
     missing = sorted(set(range(first, last + 1)) - {int(y) for y in series.index})
@@ -492,6 +645,7 @@ def evaluate_indicators(
         series = pd.Series(data["value"].to_numpy(dtype=float), index=data["year"].astype(int).to_numpy()).sort_index()
         source = str(data["source"].iloc[0]) if "source" in data.columns and not data.empty else "observed"
         a = assess(indicator, series, rule, year)
+        problems += series_problems(indicator, series, source, year)
         used = series[series.index <= year] if year is not None else series
         fits, frame, found = forecast_indicator(indicator, used, options, source)
         problems += found

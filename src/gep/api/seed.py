@@ -23,7 +23,8 @@ synthetic account (the dashboard shows it).
 County evaluation: :func:`gep.analytics.evaluation.evaluate_counties` over the account's counties
 with the plan's configuration (``evaluation_lishui_2019.toml``: three groups of five) to which the
 indicators an account provides are added in the group GEP考核: GEP (亿元), GEP per km² (万元/km²),
-GEP/GDP (ratio) and GEP per capita (万元/人), each only where every county has a value. The plan's
+GEP/GDP (ratio) and GEP per capita (万元/人), each only where every county has a value; the nine
+indicators of that group are weighted equally (1/9 each, so the weights still sum to 1). The plan's
 own fifteen indicators are not in an account, so they are absent and the weights renormalize over
 what is used; the stored details name the indicators used and absent and whether the data are
 synthetic. Seeding again replaces the evaluations of the same method, year and counties.
@@ -288,17 +289,29 @@ def seed_indicators(
 
 def account_evaluation_config(base: EvaluationConfig | None = None) -> EvaluationConfig:
     """The plan's evaluation configuration (default ``evaluation_lishui_2019.toml``) with the
-    :data:`ACCOUNT_INDICATORS` added to group GEP考核 (weight 1 each, more is better: this package's
-    choice, unverified; the plan lists the group's indicators without weights)."""
+    :data:`ACCOUNT_INDICATORS` added to group GEP考核, more is better, and every indicator of that
+    group weighted equally (1/n each for its n indicators, so the group's weights still sum to 1:
+    this package's choice, unverified; the plan lists the group's indicators without weights). When
+    ``base`` has no such group it is added with weight 1/(m+1) and the m other group weights are
+    scaled by m/(m+1), so the group weights still sum to 1."""
     base = base or load_evaluation_config()
     groups = base.groups
     if not any(g.id == EVALUATION_GROUP for g in groups):
-        groups = (*groups, EvalGroup(EVALUATION_GROUP, "GEP考核", "GEP"))
+        share = 1.0 / (len(groups) + 1)
+        groups = (
+            *(replace(g, weight=g.weight * (1.0 - share)) for g in groups),
+            EvalGroup(EVALUATION_GROUP, "GEP考核", "GEP", share),
+        )
     known = set(base.ids())
     extra = tuple(
-        EvalIndicator(a.id, EVALUATION_GROUP, a.name_zh, a.name_en, a.unit, "positive", 1.0)
+        EvalIndicator(a.id, EVALUATION_GROUP, a.name_zh, a.name_en, a.unit, "positive")
         for a in ACCOUNT_INDICATORS
         if a.id not in known
+    )
+    members = [i for i in (*base.indicators, *extra) if i.group == EVALUATION_GROUP]
+    weight = 1.0 / len(members)
+    indicators = tuple(
+        replace(i, weight=weight) if i.group == EVALUATION_GROUP else i for i in (*base.indicators, *extra)
     )
     return replace(
         base,
@@ -307,10 +320,10 @@ def account_evaluation_config(base: EvaluationConfig | None = None) -> Evaluatio
         name_en=f"{base.name_en} + GEP indicators from the account",
         source=(
             f"{base.source}; GEP, GEP per km², GEP/GDP and GEP per capita from the account added to group "
-            "GEP考核 with weight 1 each (gep's choice, unverified)"
+            f"GEP考核, all {len(members)} indicators of the group weighted equally (gep's choice, unverified)"
         ),
         groups=groups,
-        indicators=(*base.indicators, *extra),
+        indicators=indicators,
         tag="unverified",
     )
 
