@@ -22,6 +22,12 @@ app = typer.Typer(
 
 LangOption = Annotated[str, typer.Option("--lang", help="zh (default) or en")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="hide progress bars")]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler", help="dask.distributed scheduler address tcp://host:port (default: the spec's; none = local)"
+    ),
+]
 
 
 def _lang(lang: str) -> str:
@@ -92,11 +98,12 @@ def demo(
     lang: LangOption = "zh",
     quiet: QuietOption = False,
     cache: Annotated[Path | None, typer.Option("--cache", help="where generated demo inputs are kept")] = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Run gep on the bundled Lishui (丽水) demo: real boundaries, synthetic rasters and tables."""
     from gep.demo.runner import run_demo
 
-    code = run_demo(out=out, resolution=resolution, lang=_lang(lang), quiet=quiet, cache=cache)
+    code = run_demo(out=out, resolution=resolution, lang=_lang(lang), quiet=quiet, cache=cache, scheduler=scheduler)
     raise typer.Exit(code)
 
 
@@ -106,6 +113,7 @@ def account(
     out: Annotated[Path | None, typer.Option("--out", help="output folder (default: the spec's output)")] = None,
     lang: LangOption = "zh",
     quiet: QuietOption = False,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Compute the GEP account of a spec: item maps (COG), account.csv, methods.csv, summary.json."""
     from gep.engine.run import run_account
@@ -121,7 +129,7 @@ def account(
         raise typer.Exit(1)
     try:
         with progress_bar("account", quiet) as progress:
-            result = run_account(parsed, out, progress=progress, lang=lang)
+            result = run_account(parsed, out, progress=progress, lang=lang, scheduler=scheduler)
     except GepInputError as exc:
         print_problems(list(exc.problems), lang, console)
         raise typer.Exit(1) from None

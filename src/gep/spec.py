@@ -30,6 +30,9 @@ class AccountSection(_Strict):
     resolution: float = Field(default=100.0, gt=0, description="pixel size in metres")
     output: str = "gep-output"
     synthetic: bool = False
+    scheduler: str | None = Field(
+        default=None, description="dask.distributed scheduler address (tcp://host:port); None = run locally"
+    )
 
 
 class RegionsSection(_Strict):

@@ -77,7 +77,9 @@ def output_spec_text(cached_spec: Path) -> str:
     return header + tomli_w.dumps(raw)
 
 
-def run_demo(out: Path, resolution: float, lang: str, quiet: bool, cache: Path | None = None) -> int:
+def run_demo(
+    out: Path, resolution: float, lang: str, quiet: bool, cache: Path | None = None, scheduler: str | None = None
+) -> int:
     """Run the demo end to end; returns the process exit code."""
     from gep.engine.run import run_account
     from gep.problems import GepInputError
@@ -95,7 +97,9 @@ def run_demo(out: Path, resolution: float, lang: str, quiet: bool, cache: Path |
         raise RuntimeError("demo spec is invalid: " + "; ".join(p.render("en") for p in problems))
     try:
         with progress_bar("核算" if zh else "account", quiet) as progress:
-            result = run_account(spec, out, progress=progress, extra_files={"spec.toml": text}, lang=lang)
+            result = run_account(
+                spec, out, progress=progress, extra_files={"spec.toml": text}, lang=lang, scheduler=scheduler
+            )
     except GepInputError as exc:
         console.print(exc.render(lang), style="red", markup=False)
         return 1

@@ -1,24 +1,47 @@
 """Run the selected services over the account grid.
 
-Per-pixel services run in row blocks (``chunk_rows``), so their temporaries stay small; services that
-need the whole landscape (routing, regional caps) run on the whole grid. Per-region parameter
-overrides are applied by re-running a service with the region's parameters and taking that run's
-pixels inside the region (deeper regions last, so they win).
+Each item becomes *blocks*: a per-pixel service runs on row blocks of ``chunk_rows`` rows (so its
+temporaries stay small and blocks run in parallel), a service that needs the whole landscape (routing,
+regional caps: ``ServiceDeclaration.whole_grid``) runs as one block covering the grid. A block computes
+the service, applies per-region parameter overrides (the service re-run with the region's parameters,
+its pixels taken inside the region, deeper regions last so they win) and sets the pixels outside the
+account to NaN. The blocks of an item are then assembled in row order.
+
+Blocks run on a backend: by default a local thread pool (numpy and GDAL release the GIL), or a
+dask.distributed cluster when a scheduler address is given (:mod:`gep.engine.distributed`, imported
+only then). Both run the same block function on the same row blocks, so the results are bitwise
+identical.
+
+Items are produced in catalogue order by :func:`iter_item_runs`, with at most ``lookahead`` items in
+flight, so a consumer that writes and drops each item holds a bounded number of full-grid results.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 import numpy as np
 
 from gep.inputs.prepare import PreparedInputs
+from gep.parameters import ParameterSet
 from gep.services.base import Component, ServiceContext, ServiceResult
 from gep.services.registry import Service, services
 
 DEFAULT_CHUNK_ROWS = 512
+"""Rows per block of a per-pixel service (512 rows × 5,700 columns ≈ 23 MB per float64 layer at 30 m)."""
+ROUTE_IN_PROCESS_PIXELS = 4_000_000
+"""Grids of at least this many pixels route ``ls_factor`` in a child process (local backend)."""
+DEFAULT_LOOKAHEAD = 2
+"""Items computed ahead of the one being consumed (local backend)."""
 Progress = Callable[[str, float], None]
+Overrides = tuple[tuple[str, ParameterSet], ...]
+"""(region code, parameters with the region's overrides), shallow regions first."""
 
 
 @dataclass(frozen=True)
@@ -29,17 +52,63 @@ class ItemRun:
     result: ServiceResult
 
 
+@dataclass(frozen=True)
+class ItemPlan:
+    """What to compute for one item: the service, its context on the whole grid, the region overrides
+    (applied inside each block) and the row blocks."""
+
+    service: Service
+    ctx: ServiceContext
+    overrides: Overrides
+    blocks: tuple[slice, ...]
+
+    @property
+    def override_notes(self) -> tuple[str, ...]:
+        return tuple(f"parameters overridden for region {code}" for code, _ in self.overrides)
+
+
+class BlockFuture(Protocol):
+    def result(self) -> ServiceResult: ...
+
+
+class Backend(Protocol):
+    """Where blocks run. ``derived`` computes the derived layers; ``submit`` one item's blocks."""
+
+    lookahead: int
+
+    def derived(self, prepared: PreparedInputs, names: set[str]) -> None: ...
+
+    def submit(self, plan: ItemPlan) -> list[BlockFuture]: ...
+
+    def close(self) -> None: ...
+
+
+# --------------------------------------------------------------------------------------------------
+# Context
+# --------------------------------------------------------------------------------------------------
+
+
 def derived_layers(prepared: PreparedInputs, names: set[str]) -> dict[str, np.ndarray]:
     """Compute derived layers (``ls_factor`` from ``dem``) on the account grid."""
-    out: dict[str, np.ndarray] = {}
-    if "ls_factor" in names:
-        from gep.routing.terrain import ls_factor
+    if "ls_factor" not in names:
+        return {}
+    return {
+        "ls_factor": ls_factor_layer(
+            prepared.layers["dem"].data,
+            prepared.index.inside,
+            prepared.grid.resolution,
+            str(prepared.options.get("ls_routing", "mfd")),
+        )
+    }
 
-        dem = prepared.layers["dem"].data.copy()
-        dem[~prepared.index.inside] = np.nan
-        method = str(prepared.options.get("ls_routing", "mfd"))
-        out["ls_factor"] = ls_factor(dem, prepared.grid.resolution, method=method)
-    return out
+
+def ls_factor_layer(dem: np.ndarray, inside: np.ndarray, resolution: float, method: str) -> np.ndarray:
+    """RUSLE LS (dimensionless) of ``dem`` (m) with the pixels outside the account as nodata."""
+    from gep.routing.terrain import ls_factor
+
+    masked = np.array(dem, dtype=np.float64, copy=True)
+    masked[~inside] = np.nan
+    return ls_factor(masked, resolution, method=method)
 
 
 def base_context(prepared: PreparedInputs, extra_layers: dict[str, np.ndarray]) -> ServiceContext:
@@ -67,25 +136,66 @@ def base_context(prepared: PreparedInputs, extra_layers: dict[str, np.ndarray]) 
     )
 
 
-def run_services(
-    prepared: PreparedInputs, progress: Progress | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS
-) -> list[ItemRun]:
-    """Compute every computable item of ``prepared``; returns runs in catalogue order."""
-    report = progress or (lambda step, fraction: None)
+def item_layers(service: Service, available: Sequence[str]) -> tuple[str, ...]:
+    """Layers a service may read: its declared and derived layers, plus ``landcover`` (read through the
+    class table by every item with class columns), among those ``available``."""
+    declaration = service.declaration
+    wanted = {layer.name for layer in declaration.layers} | set(declaration.derived_layers) | {"landcover"}
+    return tuple(name for name in available if name in wanted)
+
+
+# --------------------------------------------------------------------------------------------------
+# Planning
+# --------------------------------------------------------------------------------------------------
+
+
+def row_blocks(rows: int, chunk_rows: int, whole_grid: bool) -> tuple[slice, ...]:
+    """Row blocks of an item: one block for whole-grid services (or a grid of at most ``chunk_rows``
+    rows), else consecutive blocks of ``chunk_rows`` rows."""
+    if whole_grid or rows <= chunk_rows:
+        return (slice(0, rows),)
+    return tuple(slice(r, min(rows, r + chunk_rows)) for r in range(0, rows, chunk_rows))
+
+
+def plan_items(prepared: PreparedInputs, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> list[ItemPlan]:
+    """One :class:`ItemPlan` per computable item, in catalogue order. The contexts hold the input layers
+    only; derived layers are added by the backend."""
     registry = services()
-    chosen = [registry[i] for i in prepared.computable_items]
-    needed = {d for s in chosen for d in s.declaration.derived_layers}
-    report("derived layers", 0.0)
-    ctx = base_context(prepared, derived_layers(prepared, needed))
-    runs = []
-    for n, service in enumerate(chosen):
-        report(service.item_id, (n + 0.5) / max(1, len(chosen)))
-        item_ctx = replace(ctx, variant=prepared.variants.get(service.item_id), options=_options(prepared))
-        result = _compute(service, item_ctx, chunk_rows)
-        result = _apply_region_overrides(service, item_ctx, result, prepared, chunk_rows)
-        runs.append(ItemRun(service, _mask_outside(result, ctx.inside)))
-    report("done", 1.0)
-    return runs
+    ctx = base_context(prepared, {})
+    options = _options(prepared)
+    rows = prepared.grid.shape[0]
+    plans = []
+    for item_id in prepared.computable_items:
+        service = registry[item_id]
+        item_ctx = replace(ctx, variant=prepared.variants.get(item_id), options=options)
+        plans.append(
+            ItemPlan(
+                service,
+                item_ctx,
+                region_overrides(service, prepared),
+                row_blocks(rows, chunk_rows, service.declaration.whole_grid),
+            )
+        )
+    return plans
+
+
+def region_overrides(service: Service, prepared: PreparedInputs) -> Overrides:
+    """Per-region parameter sets for the regions whose overrides touch a parameter of ``service``,
+    shallow regions first (so deeper ones are applied last and win)."""
+    used = set(service.declaration.parameters)
+    overrides = [(code, values) for code, values in prepared.region_params.items() if used & set(values)]
+    if not overrides:
+        return ()
+    depth = {r.code: prepared.regions.depth(r.code) for r in prepared.regions.regions}
+    return tuple(
+        (
+            code,
+            prepared.params.with_values(
+                {k: v for k, v in values.items() if k in used}, source=f"account spec, region {code}"
+            ),
+        )
+        for code, values in sorted(overrides, key=lambda item: depth[item[0]])
+    )
 
 
 def _options(prepared: PreparedInputs) -> dict[str, object]:
@@ -107,60 +217,36 @@ def registry_variant(prepared: PreparedInputs, item_id: str) -> str | None:
     return service.declaration.variants[0] if service and service.declaration.variants else None
 
 
-def _compute(service: Service, ctx: ServiceContext, chunk_rows: int) -> ServiceResult:
-    rows = ctx.inside.shape[0]
-    if service.declaration.whole_grid or rows <= chunk_rows:
-        return service.compute(ctx)
-    parts = [service.compute(_slice(ctx, slice(r, min(rows, r + chunk_rows)))) for r in range(0, rows, chunk_rows)]
-    return _concatenate(parts)
+# --------------------------------------------------------------------------------------------------
+# One block, and assembling blocks
+# --------------------------------------------------------------------------------------------------
 
 
-def _slice(ctx: ServiceContext, rows: slice) -> ServiceContext:
+def slice_context(ctx: ServiceContext, rows: slice) -> ServiceContext:
+    """``ctx`` restricted to the rows ``rows`` (views, no copies)."""
     layers = {name: array[rows] for name, array in ctx.layers.items()}
     return replace(ctx, layers=layers, inside=ctx.inside[rows], unit_index=ctx.unit_index[rows])
 
 
-def _concatenate(parts: list[ServiceResult]) -> ServiceResult:
-    first = parts[0]
-    components = tuple(
-        Component(
-            c.name,
-            c.unit,
-            np.concatenate([p.components[k].physical for p in parts]),
-            np.concatenate([p.components[k].value_yuan for p in parts]),
-            c.price_parameter,
-        )
-        for k, c in enumerate(first.components)
-    )
-    notes = tuple(dict.fromkeys(n for p in parts for n in p.notes))
-    return replace(
-        first,
-        physical=np.concatenate([p.physical for p in parts]),
-        value_yuan=np.concatenate([p.value_yuan for p in parts]),
-        components=components,
-        notes=notes,
-    )
+def compute_block(service: Service, ctx: ServiceContext, overrides: Overrides) -> ServiceResult:
+    """The service on ``ctx`` (a block or the whole grid), with the region overrides applied and NaN
+    outside the account. Every array of the result is float64 of the block's shape.
 
-
-def _apply_region_overrides(
-    service: Service, ctx: ServiceContext, result: ServiceResult, prepared: PreparedInputs, chunk_rows: int
-) -> ServiceResult:
-    used = set(service.declaration.parameters)
-    overrides = [(code, values) for code, values in prepared.region_params.items() if used & set(values)]
-    if not overrides:
-        return result
-    depth = {r.code: prepared.regions.depth(r.code) for r in prepared.regions.regions}
-    for code, values in sorted(overrides, key=lambda item: depth[item[0]]):
-        params = ctx.params.with_values(
-            {k: v for k, v in values.items() if k in used}, source=f"account spec, region {code}"
-        )
-        regional = _compute(service, replace(ctx, params=params), chunk_rows)
+    A region override re-runs the service with the region's parameters and takes its pixels inside the
+    region; for a per-pixel service this is done block by block (blocks without a pixel of the region
+    are skipped), which gives the same pixels as doing it on the whole grid.
+    """
+    result = service.compute(ctx)
+    for code, params in overrides:
         mask = ctx.region_mask(code)
-        result = _merge(result, regional, mask, code)
-    return result
+        if not service.declaration.whole_grid and not mask.any():
+            continue
+        regional = service.compute(replace(ctx, params=params))
+        result = _merge(result, regional, mask)
+    return _mask_outside(result, ctx.inside)
 
 
-def _merge(base: ServiceResult, regional: ServiceResult, mask: np.ndarray, code: str) -> ServiceResult:
+def _merge(base: ServiceResult, regional: ServiceResult, mask: np.ndarray) -> ServiceResult:
     components = tuple(
         replace(
             b, physical=np.where(mask, r.physical, b.physical), value_yuan=np.where(mask, r.value_yuan, b.value_yuan)
@@ -172,7 +258,6 @@ def _merge(base: ServiceResult, regional: ServiceResult, mask: np.ndarray, code:
         physical=np.where(mask, regional.physical, base.physical),
         value_yuan=np.where(mask, regional.value_yuan, base.value_yuan),
         components=components,
-        notes=(*base.notes, f"parameters overridden for region {code}"),
     )
 
 
@@ -184,3 +269,173 @@ def _mask_outside(result: ServiceResult, inside: np.ndarray) -> ServiceResult:
         replace(c, physical=clean(c.physical), value_yuan=clean(c.value_yuan)) for c in result.components
     )
     return replace(result, physical=clean(result.physical), value_yuan=clean(result.value_yuan), components=components)
+
+
+def assemble(plan: ItemPlan, parts: Sequence[ServiceResult], shape: tuple[int, int]) -> ServiceResult:
+    """The item's result on the whole grid from its blocks' results (in block order): arrays copied
+    into place, notes of the blocks each once (in order), then one note per region override."""
+    first = parts[0]
+    if len(parts) == 1:
+        return replace(first, notes=(*first.notes, *plan.override_notes))
+
+    def stitch(pick: Callable[[ServiceResult], np.ndarray]) -> np.ndarray:
+        out = np.empty(shape, dtype=np.float64)
+        for rows, part in zip(plan.blocks, parts, strict=True):
+            out[rows] = pick(part)
+        return out
+
+    components = tuple(
+        Component(
+            c.name,
+            c.unit,
+            stitch(lambda p, k=k: p.components[k].physical),
+            stitch(lambda p, k=k: p.components[k].value_yuan),
+            c.price_parameter,
+        )
+        for k, c in enumerate(first.components)
+    )
+    notes = tuple(dict.fromkeys(n for p in parts for n in p.notes))
+    return replace(
+        first,
+        physical=stitch(lambda p: p.physical),
+        value_yuan=stitch(lambda p: p.value_yuan),
+        components=components,
+        notes=(*notes, *plan.override_notes),
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# The local backend
+# --------------------------------------------------------------------------------------------------
+
+
+class LocalBackend:
+    """Blocks on a thread pool of ``workers`` threads (default: the CPU count); ``workers=1`` runs
+    everything in the calling thread.
+
+    The routing behind ``ls_factor`` runs in numba kernels that hold the GIL, so with several workers
+    and a grid of at least :data:`ROUTE_IN_PROCESS_PIXELS` pixels it runs in a forked child process,
+    in parallel with the other items (same function, same result)."""
+
+    def __init__(self, workers: int | None = None, lookahead: int = DEFAULT_LOOKAHEAD):
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.lookahead = lookahead
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="gep") if self.workers > 1 else None
+        self._process: ProcessPoolExecutor | None = None
+        self._derived: Future | None = None
+
+    def derived(self, prepared: PreparedInputs, names: set[str]) -> None:
+        if not names:
+            return
+        pixels = prepared.grid.width * prepared.grid.height
+        if names == {"ls_factor"} and self.workers > 1 and pixels >= ROUTE_IN_PROCESS_PIXELS and _can_fork():
+            self._process = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+            routed = self._process.submit(
+                ls_factor_layer,
+                prepared.layers["dem"].data,
+                prepared.index.inside,
+                prepared.grid.resolution,
+                str(prepared.options.get("ls_routing", "mfd")),
+            )
+            self._derived = self._run(lambda: {"ls_factor": routed.result()})
+        else:
+            self._derived = self._run(derived_layers, prepared, names)
+
+    def submit(self, plan: ItemPlan) -> list[BlockFuture]:
+        ctx = plan.ctx
+        if plan.service.declaration.derived_layers:
+            if self._derived is None:  # pragma: no cover - plan and derived are built together
+                raise RuntimeError("derived layers were not requested")
+            ctx = replace(ctx, layers={**ctx.layers, **self._derived.result()})
+        return [
+            self._run(compute_block, plan.service, slice_context(ctx, rows), plan.overrides) for rows in plan.blocks
+        ]
+
+    def _run(self, fn, *args) -> Future:
+        if self._pool is not None:
+            return self._pool.submit(fn, *args)
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:  # noqa: BLE001 - re-raised by .result()
+            future.set_exception(exc)
+        return future
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._process is not None:
+            self._process.shutdown(wait=True, cancel_futures=True)
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+# --------------------------------------------------------------------------------------------------
+# Running
+# --------------------------------------------------------------------------------------------------
+
+
+def iter_item_runs(
+    prepared: PreparedInputs,
+    progress: Progress | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+) -> Iterator[ItemRun]:
+    """Compute every computable item of ``prepared`` and yield the runs in catalogue order, keeping at
+    most the backend's ``lookahead`` items in flight beyond the one yielded.
+
+    Args:
+        prepared: checked inputs (:func:`gep.inputs.prepare.prepare_inputs`).
+        progress: ``progress(step, fraction)`` callback.
+        chunk_rows: rows per block of a per-pixel service.
+        scheduler: address of a dask.distributed scheduler (``tcp://host:8786``); None runs locally.
+        workers: threads of the local backend (default: CPU count); ignored with ``scheduler``.
+    """
+    report = progress or (lambda step, fraction: None)
+    plans = plan_items(prepared, chunk_rows)
+    if scheduler:
+        from gep.engine.distributed import DistributedBackend
+
+        backend: Backend = DistributedBackend(scheduler, prepared)
+    else:
+        backend = LocalBackend(workers)
+    try:
+        report("derived layers", 0.0)
+        backend.derived(prepared, {d for plan in plans for d in plan.service.declaration.derived_layers})
+        pending: deque[tuple[ItemPlan, list[BlockFuture]]] = deque()
+        queue = deque(plans)
+        done = 0
+        while queue or pending:
+            while queue and len(pending) <= backend.lookahead:
+                plan = queue.popleft()
+                pending.append((plan, backend.submit(plan)))
+            plan, futures = pending.popleft()
+            report(plan.service.item_id, (done + 0.5) / max(1, len(plans)))
+            parts = [f.result() for f in futures]
+            futures.clear()
+            result = assemble(plan, parts, prepared.grid.shape)
+            del parts
+            done += 1
+            yield ItemRun(plan.service, result)
+    finally:
+        backend.close()
+    report("done", 1.0)
+
+
+def run_services(
+    prepared: PreparedInputs,
+    progress: Progress | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+) -> list[ItemRun]:
+    """Compute every computable item of ``prepared``; returns runs in catalogue order.
+
+    See :func:`iter_item_runs` for the arguments; this keeps every item's arrays in memory (about
+    ``8 × (2 + 2 × components)`` bytes per pixel and item), use :func:`iter_item_runs` to stream."""
+    return list(iter_item_runs(prepared, progress, chunk_rows, scheduler=scheduler, workers=workers))

@@ -31,9 +31,14 @@ def run_account(
     prepared: PreparedInputs | None = None,
     lang: str = "zh",
     reports: bool = True,
+    scheduler: str | None = None,
 ) -> AccountRun:
     """Compute the account described by ``spec`` and write it to ``out_dir`` (default: the spec's
-    ``output``). Raises :class:`GepInputError` listing every input error before computing anything."""
+    ``output``). Raises :class:`GepInputError` listing every input error before computing anything.
+
+    ``scheduler`` (default: the spec's ``account.scheduler``) is the address of a dask.distributed
+    scheduler (``tcp://host:8786``) to compute the items on; None computes them locally. The results
+    are the same either way."""
     report = progress or (lambda step, fraction: None)
     target = Path(out_dir) if out_dir is not None else spec.output_dir
     check_output_dir(target.resolve())
@@ -41,7 +46,8 @@ def run_account(
         prepared = prepare_inputs(spec, lambda step, f: report(f"inputs: {step}", 0.3 * f))
     if not prepared.ok:
         raise GepInputError([p for p in prepared.problems if p.severity == "error"])
-    runs = run_services(prepared, lambda step, f: report(step, 0.3 + 0.5 * f))
+    address = scheduler if scheduler is not None else spec.account.scheduler
+    runs = run_services(prepared, lambda step, f: report(step, 0.3 + 0.5 * f), scheduler=address)
     written = write_outputs(
         prepared,
         runs,

@@ -1,0 +1,217 @@
+"""Scaling benchmark: the demo account locally and on a dask.distributed LocalCluster of 1, 2, 4 workers.
+
+Usage::
+
+    .venv/bin/python benchmarks/scaling.py --resolution 100 --workers 1 2 4 --cache /tmp/gepcache
+    .venv/bin/python benchmarks/scaling.py --resolution 30 --mode stream --workers 2 --cache /tmp/gepcache
+
+Every configuration runs in a fresh subprocess. For each it prints the wall time of the phases
+(``prepare``: reading and aligning the inputs; ``items``: computing every item; ``write``: maps and
+tables) and the peak resident memory of the process tree (client plus cluster workers, sampled every
+0.1 s with psutil). The demo inputs are built once into ``--cache`` beforehand (not timed).
+
+Modes:
+
+* ``account`` (default): :func:`gep.engine.run.run_account` without the HTML/XLSX reports, i.e. the
+  real ``gep account`` path: every item is kept in memory until the tables are written.
+* ``stream``: items from :func:`gep.engine.compute.iter_item_runs`, each written as two COGs and summed
+  over regions, zones and ecosystems (the work of ``write_outputs``) and dropped before the next one:
+  the memory a streaming ``write_outputs`` would need. Used at 30 m, where ``account`` mode needs more
+  memory than this machine has.
+
+Benchmarks are recorded (benchmarks/RESULTS_scaling.md), never asserted in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+
+def _tree_rss(pid: int) -> int:
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    total = 0
+    for proc in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            total += proc.memory_info().rss
+    return total
+
+
+class PeakMemory:
+    """Peak RSS (bytes) of this process and its descendants, sampled in a thread."""
+
+    def __init__(self, interval: float = 0.1):
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True)
+
+    def _run(self, interval: float) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, _tree_rss(os.getpid()))
+            self._stop.wait(interval)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _tree_rss(os.getpid()))
+
+
+def one_run(resolution: float, cache: Path, workers: int, mode: str, local_threads: int | None) -> dict:
+    """Run one configuration in this process; ``workers`` 0 = local (no dask)."""
+    import tomllib
+
+    from gep.demo.runner import demo_inputs, output_spec_text
+    from gep.inputs.prepare import prepare_inputs
+    from gep.spec import parse_spec
+
+    text = output_spec_text(demo_inputs(resolution, cache))
+    out = Path(tempfile.mkdtemp(prefix="gep-scaling-")) / "account"
+    spec, problems = parse_spec(tomllib.loads(text), out / "spec.toml")
+    if spec is None:
+        raise SystemExit("; ".join(p.render("en") for p in problems))
+    cluster = None
+    scheduler = None
+    times: dict[str, float] = {}
+    with PeakMemory() as memory:
+        if workers:
+            from distributed import LocalCluster
+
+            start = time.perf_counter()
+            cluster = LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit=0
+            )
+            scheduler = cluster.scheduler_address
+            times["cluster_start"] = time.perf_counter() - start
+        start = time.perf_counter()
+        prepared = prepare_inputs(spec)
+        times["prepare"] = time.perf_counter() - start
+        if mode == "account":
+            from gep.engine.compute import run_services
+            from gep.engine.outputs import write_outputs
+
+            start = time.perf_counter()
+            runs = run_services(prepared, scheduler=scheduler, workers=local_threads)
+            times["items"] = time.perf_counter() - start
+            start = time.perf_counter()
+            write_outputs(prepared, runs, out, reports=False)
+            times["write"] = time.perf_counter() - start
+        else:
+            times.update(_stream(prepared, out, scheduler, local_threads))
+        if cluster is not None:
+            cluster.close()
+    times["total"] = sum(v for k, v in times.items() if k != "cluster_start")
+    grid = prepared.grid
+    return {
+        "resolution_m": resolution,
+        "grid": [grid.height, grid.width],
+        "pixels": grid.height * grid.width,
+        "workers": workers,
+        "local_threads": local_threads or os.cpu_count(),
+        "mode": mode,
+        "seconds": {k: round(v, 2) for k, v in times.items()},
+        "peak_rss_gb": round(memory.peak / 1e9, 2),
+        "items": len(prepared.computable_items),
+    }
+
+
+def _stream(prepared, out: Path, scheduler: str | None, local_threads: int | None) -> dict[str, float]:
+    """Items one at a time: two COGs each, sums over regions, zones and ecosystems, then dropped."""
+    import numpy as np
+
+    from gep.engine.cog import write_cog
+    from gep.engine.compute import iter_item_runs
+    from gep.seea import ecosystem_index
+
+    maps = out / "maps"
+    maps.mkdir(parents=True, exist_ok=True)
+    index = prepared.index
+    landcover = prepared.layers["landcover"].data if "landcover" in prepared.layers else None
+    eco, labels = ecosystem_index(landcover, prepared.classes, index.inside.shape)
+    keep = index.inside & (eco >= 0)
+    eco_keep = eco[keep]
+    sums = {}
+    items = write = 0.0
+    start = time.perf_counter()
+    for run in iter_item_runs(prepared, scheduler=scheduler, workers=local_threads):
+        items += time.perf_counter() - start
+        start = time.perf_counter()
+        result = run.result
+        write_cog(maps / f"{run.service.item_id}_physical.tif", result.physical, prepared.grid, {"ITEM": "x"})
+        write_cog(maps / f"{run.service.item_id}_value.tif", result.value_yuan, prepared.grid, {"ITEM": "x"})
+        arrays = [result.physical, result.value_yuan]
+        arrays += [a for c in result.components for a in (c.physical, c.value_yuan)]
+        sums[run.service.item_id] = [
+            (index.region_sums(a), index.zone_sums(a), np.bincount(eco_keep, np.nan_to_num(a[keep]), len(labels)))
+            for a in arrays
+        ]
+        del run, result, arrays
+        write += time.perf_counter() - start
+        start = time.perf_counter()
+    items += time.perf_counter() - start
+    return {"items": items, "write": write}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--resolution", type=float, default=100.0)
+    parser.add_argument("--workers", type=int, nargs="*", default=[1, 2, 4], help="cluster sizes (0 = local)")
+    parser.add_argument("--local", action="store_true", help="also run locally (no dask), first")
+    parser.add_argument("--local-threads", type=int, default=None, help="threads of the local run")
+    parser.add_argument("--mode", choices=("account", "stream"), default="account")
+    parser.add_argument("--cache", type=Path, default=None)
+    parser.add_argument("--json", type=Path, default=None, help="append one JSON line per run here")
+    parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one:
+        result = one_run(args.resolution, args.cache, args.workers[0], args.mode, args.local_threads)
+        print(json.dumps(result))
+        return
+    from gep.demo.runner import demo_inputs
+
+    demo_inputs(args.resolution, args.cache)  # build the inputs once, untimed
+    configs = ([0] if args.local else []) + list(args.workers)
+    print(f"{'workers':>8} {'prepare':>8} {'items':>8} {'write':>8} {'total':>8} {'peak GB':>8}")
+    for workers in configs:
+        command = [sys.executable, __file__, "--one", "--resolution", str(args.resolution), "--mode", args.mode]
+        command += ["--workers", str(workers)]
+        if args.cache is not None:
+            command += ["--cache", str(args.cache)]
+        if args.local_threads is not None:
+            command += ["--local-threads", str(args.local_threads)]
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            print(f"{workers:>8} failed (exit {done.returncode}): {done.stderr.strip().splitlines()[-1:]}")
+            continue
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        s = result["seconds"]
+        label = "local" if workers == 0 else str(workers)
+        print(
+            f"{label:>8} {s['prepare']:8.1f} {s['items']:8.1f} {s['write']:8.1f} {s['total']:8.1f} "
+            f"{result['peak_rss_gb']:8.2f}",
+            flush=True,
+        )
+        if args.json is not None:
+            with args.json.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(result) + "\n")
+
+
+if __name__ == "__main__":
+    main()
