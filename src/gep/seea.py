@@ -61,15 +61,19 @@ def ecosystem_index(landcover: np.ndarray | None, classes: pd.DataFrame | None, 
     return out, labels
 
 
-def supply_tables(runs, landcover: np.ndarray | None, classes: pd.DataFrame | None, inside: np.ndarray):
-    """(physical, monetary) supply tables for the pixels in ``inside``; see the module docstring."""
-    catalog = load_catalog()
-    index, labels = ecosystem_index(landcover, classes, inside.shape)
-    keep = inside & (index >= 0)
-    eco = index[keep]
-    physical_rows, money_rows = [], []
-    for run in runs:
-        item = catalog.item(run.service.item_id)
+class SupplyTables:
+    """Builds the supply tables one item at a time, so an item's arrays can be dropped once added."""
+
+    def __init__(self, landcover: np.ndarray | None, classes: pd.DataFrame | None, inside: np.ndarray):
+        index, self.labels = ecosystem_index(landcover, classes, inside.shape)
+        self._keep = inside & (index >= 0)
+        self._eco = index[self._keep]
+        self._physical: list[dict] = []
+        self._money: list[dict] = []
+
+    def add(self, run) -> None:
+        """Add the physical and monetary rows of one item run."""
+        item = load_catalog().item(run.service.item_id)
         base = {
             "section": "seea" if item.in_seea else "memorandum: not an ecosystem service in SEEA EA",
             "seea_code": item.seea_code if item.in_seea else "",
@@ -80,33 +84,45 @@ def supply_tables(runs, landcover: np.ndarray | None, classes: pd.DataFrame | No
             "item_name_en": item.name_en,
         }
         for rows, array, unit in (
-            (physical_rows, run.result.physical, run.result.unit),
-            (money_rows, run.result.value_yuan, "yuan"),
+            (self._physical, run.result.physical, run.result.unit),
+            (self._money, run.result.value_yuan, "yuan"),
         ):
-            values = np.nan_to_num(np.asarray(array, dtype=np.float64)[keep])
-            sums = np.bincount(eco, weights=values, minlength=len(labels))
-            row = {**base, "unit": unit, **{label: float(v) for label, v in zip(labels, sums, strict=True)}}
+            values = np.nan_to_num(np.asarray(array, dtype=np.float64)[self._keep])
+            sums = np.bincount(self._eco, weights=values, minlength=len(self.labels))
+            row = {**base, "unit": unit, **{label: float(v) for label, v in zip(self.labels, sums, strict=True)}}
             row["total_supply"] = float(sums.sum())
             rows.append(row)
-    physical = _order(pd.DataFrame(physical_rows), labels)
-    monetary = _order(pd.DataFrame(money_rows), labels)
-    if not monetary.empty:
-        seea = monetary[monetary["section"] == "seea"]
-        total = {c: "" for c in monetary.columns}
-        total.update(
-            {
-                "section": "seea",
-                "item": "total",
-                "item_name_zh": "SEEA 生态系统服务合计",
-                "item_name_en": "Total SEEA ecosystem services",
-                "unit": "yuan",
-            }
-        )
-        for label in [*labels, "total_supply"]:
-            if label in monetary.columns:
-                total[label] = float(seea[label].sum())
-        monetary = pd.concat([monetary, pd.DataFrame([total])], ignore_index=True)
-    return physical, monetary
+
+    def tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(physical, monetary); the monetary table ends with the total over SEEA services."""
+        labels = self.labels
+        physical = _order(pd.DataFrame(self._physical), labels)
+        monetary = _order(pd.DataFrame(self._money), labels)
+        if not monetary.empty:
+            seea = monetary[monetary["section"] == "seea"]
+            total = {c: "" for c in monetary.columns}
+            total.update(
+                {
+                    "section": "seea",
+                    "item": "total",
+                    "item_name_zh": "SEEA 生态系统服务合计",
+                    "item_name_en": "Total SEEA ecosystem services",
+                    "unit": "yuan",
+                }
+            )
+            for label in [*labels, "total_supply"]:
+                if label in monetary.columns:
+                    total[label] = float(seea[label].sum())
+            monetary = pd.concat([monetary, pd.DataFrame([total])], ignore_index=True)
+        return physical, monetary
+
+
+def supply_tables(runs, landcover: np.ndarray | None, classes: pd.DataFrame | None, inside: np.ndarray):
+    """(physical, monetary) supply tables for the pixels in ``inside``; see the module docstring."""
+    builder = SupplyTables(landcover, classes, inside)
+    for run in runs:
+        builder.add(run)
+    return builder.tables()
 
 
 def _order(frame: pd.DataFrame, labels: list[str]) -> pd.DataFrame:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from gep import __version__
@@ -24,7 +26,7 @@ from gep.engine.compute import ItemRun
 from gep.engine.provenance import build_provenance
 from gep.inputs.prepare import PreparedInputs
 from gep.reports import write_reports
-from gep.seea import supply_tables
+from gep.seea import SupplyTables
 
 Progress = Callable[[str, float], None]
 FLOAT_FORMAT = "%.12g"
@@ -173,9 +175,15 @@ def region_checks(prepared: PreparedInputs, account: pd.DataFrame) -> list[dict]
     return checks
 
 
+def without_arrays(run: ItemRun) -> ItemRun:
+    """The run with its per-pixel arrays dropped: what the method table and provenance need."""
+    empty = np.empty(0)
+    return replace(run, result=replace(run.result, physical=empty, value_yuan=empty, components=()))
+
+
 def write_outputs(
     prepared: PreparedInputs,
-    runs: list[ItemRun],
+    runs: Iterable[ItemRun],
     out_dir: Path,
     *,
     extra_files: Mapping[str, str] | None = None,
@@ -183,7 +191,8 @@ def write_outputs(
     lang: str = "zh",
     reports: bool = True,
 ) -> Path:
-    """Write the account into ``out_dir`` atomically; returns ``out_dir``. With ``reports`` the
+    """Write the account into ``out_dir`` atomically; returns ``out_dir``. ``runs`` may be a generator:
+    items are written and summed one at a time and their arrays dropped. With ``reports`` the
     density map, PNG previews, ``report.xlsx`` and ``report.html`` (in ``lang``) are written too."""
     report = progress or (lambda step, fraction: None)
     out_dir = out_dir.resolve()
@@ -195,8 +204,15 @@ def write_outputs(
         maps.mkdir()
         grid = prepared.grid
         synthetic = bool(prepared.synthetic_inputs) or prepared.spec.account.synthetic
+        supply = SupplyTables(
+            prepared.layers["landcover"].data if "landcover" in prepared.layers else None,
+            prepared.classes,
+            prepared.index.inside,
+        )
+        tables, kept = [], []
         for n, run in enumerate(runs):
-            report(f"maps {run.service.item_id}", n / max(1, len(runs)))
+            # one item at a time: maps, sums and supply rows, then its arrays are dropped
+            report(f"maps {run.service.item_id}", n / max(1, len(prepared.computable_items)))
             tags = {
                 "ITEM": run.service.item_id,
                 "PROFILE": prepared.profile_id,
@@ -216,16 +232,15 @@ def write_outputs(
                 grid,
                 {**tags, "UNIT": "yuan per pixel"},
             )
+            tables.append(account_rows(prepared, [run]))
+            supply.add(run)
+            kept.append(without_arrays(run))
+        runs = kept
         report("tables", 0.9)
-        account = account_rows(prepared, runs)
+        account = pd.concat(tables, ignore_index=True) if tables else account_rows(prepared, [])
         account.to_csv(staging / "account.csv", index=False, float_format=FLOAT_FORMAT, encoding="utf-8-sig")
         method_rows(prepared, runs).to_csv(staging / "methods.csv", index=False, encoding="utf-8-sig")
-        physical, monetary = supply_tables(
-            runs,
-            prepared.layers["landcover"].data if "landcover" in prepared.layers else None,
-            prepared.classes,
-            prepared.index.inside,
-        )
+        physical, monetary = supply.tables()
         physical.to_csv(
             staging / "seea_supply_physical.csv", index=False, float_format=FLOAT_FORMAT, encoding="utf-8-sig"
         )

@@ -6,8 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from gep.engine.compute import ItemRun, run_services
-from gep.engine.outputs import check_output_dir, write_outputs
+from gep.engine.compute import ItemRun, iter_item_runs
+from gep.engine.outputs import check_output_dir, without_arrays, write_outputs
 from gep.inputs.prepare import PreparedInputs, prepare_inputs
 from gep.problems import GepInputError
 from gep.spec import AccountSpec
@@ -19,6 +19,7 @@ Progress = Callable[[str, float], None]
 class AccountRun:
     prepared: PreparedInputs
     runs: tuple[ItemRun, ...]
+    """The item runs without their per-pixel arrays (those are in ``out_dir/maps``)."""
     out_dir: Path
 
 
@@ -47,10 +48,12 @@ def run_account(
     if not prepared.ok:
         raise GepInputError([p for p in prepared.problems if p.severity == "error"])
     address = scheduler if scheduler is not None else spec.account.scheduler
-    runs = run_services(prepared, lambda step, f: report(step, 0.3 + 0.5 * f), scheduler=address)
+    # items stream from the engine into the writer one at a time, so only a few are in memory at once
+    runs: list[ItemRun] = []
+    computed = iter_item_runs(prepared, lambda step, f: report(step, 0.3 + 0.5 * f), scheduler=address)
     written = write_outputs(
         prepared,
-        runs,
+        _recording(computed, runs),
         target,
         extra_files=extra_files,
         progress=lambda step, f: report(step, 0.8 + 0.2 * f),
@@ -58,3 +61,10 @@ def run_account(
         reports=reports,
     )
     return AccountRun(prepared, tuple(runs), written)
+
+
+def _recording(runs, into: list):
+    """Pass ``runs`` through, remembering each without its arrays (method table, provenance)."""
+    for run in runs:
+        yield run
+        into.append(without_arrays(run))
