@@ -19,7 +19,7 @@ Modes:
   the memory a streaming ``write_outputs`` would need. Used at 30 m, where ``account`` mode needs more
   memory than this machine has.
 
-Benchmarks are recorded (benchmarks/RESULTS_scaling.md), never asserted in tests.
+Benchmarks are recorded (benchmarks/RESULTS.md ("Account engine" section)), never asserted in tests.
 """
 
 from __future__ import annotations
