@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
+import rasterio
 
 from gep.routing import (
     D8_OFFSETS,
@@ -21,6 +23,7 @@ from gep.routing import (
     ls_factor,
     ls_from_slope_and_accumulation,
     m_exponent,
+    mfd_proportions,
     route,
     s_factor,
     slope,
@@ -46,13 +49,26 @@ def test_slope_of_plane_including_edges():
 
 
 def test_slope_no_nan_bleed_from_hole():
+    # z = 3 c (30 m cells, gradient 0.1 east) with holes at (2, 2) and (0, 4). Next to a hole, a stencil
+    # row missing one end uses its middle pixel (exact on a plane), so the slope stays atan(0.1), except
+    # where pygeoprocessing's rule leaves a row with only a corner, which it differences with the centre
+    # times sqrt 2 at half weight (weights: full outer row 2, full centre row 4, one-sided row half):
+    # (0, 3), z = 9: dz/dy columns c=2: 6 - 6 = 0 (w 1); c=3: 2 (9 - 9) = 0 (w 2); c=4: only the corner
+    #   (1, 4) = 12: (9 - 12) sqrt2 = -4.242641 (w 1) -> dz/dy = -4.242641 / (4·30) = -0.0353553;
+    #   dz/dx: row 0 one-sided 2 (9 - 6) = 6 (w 2), row 1 full 12 - 6 = 6 (w 2) -> 12/120 = 0.1;
+    #   tan θ = sqrt(0.01 + 0.00125) = 0.1060660.
+    # (1, 4), z = 12: dz/dx rows r=0: only the corner (0, 3) = 9: (12 - 9) sqrt2 = 4.242641 (w 1);
+    #   r=1: 2 (12 - 9) = 6 (w 2); r=2: 12 - 9 = 3 (w 1) -> 13.242641 / 120 = 0.1103553; dz/dy 0.
     dem = np.tile(3.0 * np.arange(5), (5, 1))
     dem[2, 2] = np.nan
     dem[0, 4] = np.nan
     s = slope(dem, 30.0)
     assert np.isnan(s[2, 2]) and np.isnan(s[0, 4])
-    valid = ~np.isnan(dem)
-    np.testing.assert_allclose(s[valid], math.atan(0.1), rtol=1e-12)
+    assert math.tan(s[0, 3]) == pytest.approx(0.1060660, rel=1e-6)
+    assert math.tan(s[1, 4]) == pytest.approx(0.1103553, rel=1e-6)
+    plain = ~np.isnan(dem)
+    plain[0, 3] = plain[1, 4] = False
+    np.testing.assert_allclose(s[plain], math.atan(0.1), rtol=1e-12)
     # an explicit mask does the same on a DEM without NaN
     dem2 = np.tile(3.0 * np.arange(5), (5, 1))
     dem2[2, 2] = -9999.0
@@ -186,36 +202,41 @@ def test_unfilled_pit_is_sink():
 # --------------------------------------------------------------------------- MFD
 def test_mfd_symmetric_cone_peak_splits_equally():
     # cone z = 10 - distance (in cells): from the peak the cardinal drop is 1 (weight 1/1) and the
-    # diagonal drop sqrt2 (weight sqrt2/sqrt2 = 1): eight equal shares of 1/8.
+    # diagonal drop sqrt2 (weight sqrt2/sqrt2 = 1): eight equal shares of 1/8; in pygeoprocessing's 4-bit
+    # weights q = floor(0.5 + 15/8) = 2 each, share 2/16 = 1/8.
     r, c = np.mgrid[0:5, 0:5]
     dem = 10.0 - np.hypot(r - 2, c - 2)
-    p = flow_direction_mfd(dem)
+    fd = flow_direction_mfd(dem)
+    assert fd.shape == (5, 5) and fd.dtype == np.int32
+    assert fd[2, 2] == sum(2 << (4 * k) for k in range(8))
+    p = mfd_proportions(fd)
     assert p.shape == (8, 5, 5) and p.dtype == np.float32
     np.testing.assert_allclose(p[:, 2, 2], 0.125, rtol=1e-6)
     # every pixel (none is a sink) sends out exactly all of its flow
     np.testing.assert_allclose(p.sum(axis=0), 1.0, rtol=1e-6)
     # (2, 3), z = 9: E (2,4) z = 8, drop 1, w = 1; NE/SE z = 10 - sqrt5 = 7.763932, drop 1.236068,
     # w = 1.236068/sqrt2 = 0.874032; N/S z = 10 - sqrt2 = 8.585786, drop w = 0.414214; NW, SW, W not lower.
-    # total = 1 + 2*0.874032 + 2*0.414214 = 3.576491 -> E 0.279604, NE 0.244383, N 0.115816
-    np.testing.assert_allclose(p[[0, 1, 2, 6, 7], 2, 3], [0.279604, 0.244383, 0.115816, 0.115816, 0.244383], rtol=1e-5)
+    # total = 1 + 2*0.874032 + 2*0.414214 = 3.576491 -> E 0.279604, NE 0.244383, N 0.115816;
+    # 4 bits: q_E = floor(0.5 + 4.194) = 4, q_NE = floor(0.5 + 3.666) = 4, q_N = floor(0.5 + 1.737) = 2;
+    # sum q = 4 + 2*4 + 2*2 = 16 -> E 0.25, NE 0.25, N 0.125
+    np.testing.assert_allclose(p[[0, 1, 2, 6, 7], 2, 3], [0.25, 0.25, 0.125, 0.125, 0.25], rtol=1e-6)
     np.testing.assert_array_equal(p[[3, 4, 5], 2, 3], 0.0)
 
 
-def test_mfd_plane_accumulation_and_quantize():
+def test_mfd_plane_accumulation_4bit():
     # plane falling 0.8 m per row southward, 5 x 11 cells. Interior split: S w = 0.8, SW/SE
-    # w = 0.8/sqrt2 -> p_S = 1/(1 + sqrt2) = 0.414214, p_SW = p_SE = 0.292893.
+    # w = 0.8/sqrt2 -> exact shares p_S = 1/(1 + sqrt2) = 0.414214, p_SW = p_SE = 0.292893;
+    # InVEST's 4 bits: round(15 * 0.414214) = 6, round(15 * 0.292893) = 4 -> 6/14, 4/14.
     r = np.arange(5)[:, None] * np.ones((1, 11))
     dem = -0.8 * r
-    p = flow_direction_mfd(dem)
-    np.testing.assert_allclose(p[[5, 6, 7], 1, 5], [1 - 1 / SQ2, SQ2 - 1, 1 - 1 / SQ2], rtol=1e-6)
-    acc = flow_accumulation(p)
+    fd = flow_direction_mfd(dem)
+    assert fd[1, 5] == (4 << 20) | (6 << 24) | (4 << 28)
+    np.testing.assert_allclose(mfd_proportions(fd)[[5, 6, 7], 1, 5], [4 / 14, 6 / 14, 4 / 14], rtol=1e-6)
+    acc = flow_accumulation(fd)
     # translation invariance: away from the side edges row r carries r + 1 cells (edge effects spread
     # one column per row, so column 5 is clean for rows 0..4); the bottom row passes all 55 cells out.
     np.testing.assert_allclose(acc[:, 5], [1, 2, 3, 4, 5], rtol=1e-6)
     assert acc[-1].sum() == pytest.approx(55.0)
-    # InVEST 4-bit proportions: round(15 * 0.414214) = 6, round(15 * 0.292893) = 4 -> 6/14, 4/14
-    q = flow_direction_mfd(dem, quantize=True)
-    np.testing.assert_allclose(q[[5, 6, 7], 1, 5], [4 / 14, 6 / 14, 4 / 14], rtol=1e-6)
 
 
 def test_random_dem_every_pixel_drains_out():
@@ -240,9 +261,10 @@ def test_random_dem_every_pixel_drains_out():
         exits += acc[rows[leaving], cols[leaving]].sum()
     assert exits == pytest.approx(n)
     # MFD: shares sum to 1 on every valid pixel, and the flow leaving sums to n
-    p = flow_direction_mfd(filled)
+    fd = flow_direction_mfd(filled)
+    p = mfd_proportions(fd)
     np.testing.assert_allclose(p.sum(axis=0)[ok], 1.0, rtol=1e-5)
-    acc_m = flow_accumulation(p)
+    acc_m = flow_accumulation(fd)
     out = 0.0
     pad = np.pad(ok, 1)
     for code, (dr, dc) in D8_OFFSETS.items():
@@ -355,7 +377,48 @@ def test_flat_routes_to_its_drain():
     np.testing.assert_array_equal(d, expected)
     assert flow_accumulation(d)[1, 2] == 9.0
     # MFD: (1, 0) sends to its drain neighbours NE, E, SE with weights 1/sqrt2, 1, 1/sqrt2:
-    # p_E = 1/(1 + sqrt2) = 0.414214, p_NE = p_SE = 0.292893
-    p = flow_direction_mfd(dem)
-    np.testing.assert_allclose(p[[1, 0, 7], 1, 0], [1 - 1 / SQ2, SQ2 - 1, 1 - 1 / SQ2], rtol=1e-6)
-    assert flow_accumulation(p)[1, 2] == pytest.approx(9.0)
+    # p_E = 1/(1 + sqrt2) = 0.414214, p_NE = p_SE = 0.292893 -> 4 bits 6/14, 4/14 (as the plane above)
+    fd = flow_direction_mfd(dem)
+    np.testing.assert_allclose(mfd_proportions(fd)[[1, 0, 7], 1, 0], [4 / 14, 6 / 14, 4 / 14], rtol=1e-6)
+    assert flow_accumulation(fd)[1, 2] == pytest.approx(9.0)
+
+
+def test_d8_flat_ties_follow_pygeoprocessing():
+    # filled DEM [[1, 2, 2], [0, 0, 0], [0, 1, 2]]: the flat at 0 is (1,0), (1,1), (1,2), (2,0); none has a
+    # lower neighbour, so it drains off the grid from its edge pixels (first off-grid cardinal neighbour in
+    # code order): (1,0) W, (1,2) E, (2,0) W. The interior (1,1) is one step from two outlets, W (1,0) and
+    # E (1,2). pygeoprocessing's breadth-first search starts from the outlets in the order they were found
+    # from the flat's first pixel in scan order, (1,0), so (1,1) points W (4), not to the lower code E.
+    # Off the flat, steepest descent: row 0 falls S (drop 1 or 2 vs 1/sqrt2 or 2/sqrt2 on the
+    # diagonals); (2,1) = 1 drops 1 both N and W: tie -> lowest code N (2); (2,2) = 2: N drop 2 -> N.
+    dem = np.array([[1.0, 2, 2], [0, 0, 0], [0, 1, 2]])
+    expected = np.array([[6, 6, 6], [4, 4, 0], [4, 2, 2]], dtype=np.int8)
+    np.testing.assert_array_equal(flow_direction_d8(dem), expected)
+
+
+def test_unfilled_pit_collects_its_neighbours():
+    # 3x3 of 5 m with a 1 m centre, not filled: each of the 8 border cells has the centre as its only
+    # lower neighbour, so D8 and MFD both send all their flow there; the sink keeps it: 1 + 8 = 9.
+    dem = np.full((3, 3), 5.0)
+    dem[1, 1] = 1.0
+    for method in ("d8", "mfd"):
+        r = route(dem, method=method, fill=False)
+        assert r.accumulation[1, 1] == 9.0
+        np.testing.assert_array_equal(np.delete(r.accumulation.ravel(), 4), 1.0)
+    assert flow_accumulation(flow_direction_d8(dem))[1, 1] == 9.0  # code 8 is a valid sink by default
+    with pytest.raises(ValueError, match="int8 D8 codes"):
+        flow_accumulation(np.zeros((2, 2), dtype=np.int64))
+
+
+def test_ls_factor_reproduces_invest_ls_raster():
+    # InVEST 3.20.2's own intermediate_outputs/ls.tif for the SDR fixture (60 x 80, 30 m, l_max 122; see
+    # tests/test_invest_sdr.py), with InVEST's mutual nodata mask as ``valid``: float32 agreement.
+    fix = Path(__file__).parent / "fixtures" / "invest" / "sdr_ndr"
+    with rasterio.open(fix / "inputs" / "dem.tif") as src:
+        dem = src.read(1).astype(np.float64)
+    for case, method in (("sdr_mfd", "mfd"), ("sdr_d8", "d8")):
+        with rasterio.open(fix / "reference" / case / "intermediate_outputs" / "ls.tif") as src:
+            ref = src.read(1)
+            ref[ref == src.nodata] = np.nan
+        ls = ls_factor(dem, 30.0, method, l_max=122.0, valid=np.isfinite(ref))
+        np.testing.assert_allclose(ls, ref, rtol=1e-5, equal_nan=True, err_msg=case)

@@ -5,7 +5,7 @@ Desmet & Govers 1996; Renard et al. 1997 RUSLE):
 
 * RKLS = R·K·LS and USLE = RKLS·C·P (t/(ha·a)), both nodata on stream pixels;
 * LS from the filled DEM (percent slope, MFD or D8 flow accumulation), see
-  :func:`gep.routing.packed.ls_factor_invest` (the formula of :func:`gep.routing.ls_from_slope_and_accumulation`,
+  :func:`gep.routing.rusle.ls_factor_invest` (the formula of :func:`gep.routing.ls_from_slope_and_accumulation`,
   variant "invest");
 * streams: flow accumulation >= threshold (MFD, traced upstream with 0.7 of it) or > threshold (D8),
   united with the optional drainage raster;
@@ -36,6 +36,7 @@ from gep.problems import GepInputError, error
 from gep.routing import packed as pk
 from gep.routing.distance import distance_to_channel
 from gep.routing.recursions import sediment_deposition
+from gep.routing.rusle import ls_factor_invest
 
 MODEL_ID = "sdr"
 WATERSHED_FIELDS = ("usle_tot", "sed_export", "sed_dep", "avoid_exp", "avoid_eros")
@@ -132,7 +133,7 @@ def compute(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gep-sdr") as pool:
         w_future = pool.submit(pk.accumulate, fd, order, w_thr)
         s_future = pool.submit(pk.accumulate, fd, order, s_thr)
-        ls = pk.ls_factor_invest(slope, acc, float(cell_size), float(params.l_max))
+        ls = ls_factor_invest(slope, acc, float(cell_size), float(params.l_max))
         rkls = ls * np.asarray(erosivity, dtype=f32) * np.asarray(erodibility, dtype=f32)
         rkls[~ok | channel] = np.nan
         if keep:

@@ -1,29 +1,44 @@
-"""Memory-lean routing on packed flow directions, compatible with pygeoprocessing 2.4 (used by InVEST).
+"""Flow routing on packed flow directions, compatible with pygeoprocessing 2.4 (used by InVEST 3.20).
+
+This module holds the one implementation of each routing job in :mod:`gep.routing`: InVEST SDR/NDR
+(:mod:`gep.invest`) call it directly, and the array API of :mod:`gep.routing.terrain` (used by the account
+engine for the LS factor) is a thin layer over it.
 
 Flow directions are one ``int32`` per pixel, as pygeoprocessing's ``flow_dir_mfd`` writes them: eight 4-bit
-weights ``q_k = (fd >> 4k) & 0xF`` toward the neighbours k = 0..7 in pygeoprocessing's order (E, NE, N, NW,
-W, SW, S, SE; see :mod:`gep.routing.kernels`); the share of flow toward k is ``q_k / sum(q)``. ``0`` means
-nodata. D8 directions are stored the same way with a single weight (code k -> ``1 << 4k``), so every kernel
-below serves both MFD and D8.
+weights ``q_k = (fd >> 4k) & 0xF`` toward the neighbours k = 0..7; the share of flow toward k is
+``q_k / sum(q)``. ``0`` means no outflow (nodata, or a sink of a DEM that was not depression-filled). D8
+directions are stored the same way with a single weight (code k -> ``1 << 4k``), so every kernel below
+serves both MFD and D8. Neighbour numbering (pygeoprocessing's order, counter-clockwise from east, rows grow
+southward; odd codes are diagonal, sqrt 2 cell sizes away)::
 
-Why a separate module from :mod:`gep.routing.kernels`: InVEST-compatible results need pygeoprocessing's
-exact slope stencil, its 4-bit MFD weights and its stream tracing, and Lishui-size rasters (~20 Mpx) need
-kernels whose working memory is a few bytes per pixel (one int32 direction grid, one topological order
-reused by every accumulation and every downstream-to-upstream recursion, growable heaps and queues).
+    3 2 1        code: 0    1    2    3    4    5    6    7
+    4 x 0        drow: 0   -1   -1   -1    0   +1   +1   +1
+    5 6 7        dcol: +1  +1    0   -1   -1   -1    0   +1
+                       E   NE    N   NW    W   SW    S   SE
+
+InVEST-compatible results need pygeoprocessing's exact slope stencil, its 4-bit MFD weights, its D8 flat
+tie-breaking and its stream tracing, and Lishui-size rasters (~20 Mpx) need kernels whose working memory is
+a few bytes per pixel (one int32 direction grid, one topological order reused by every accumulation and
+every downstream-to-upstream recursion, growable heaps and queues).
 
 Algorithms (all written from their published descriptions and pygeoprocessing's documented behaviour):
 
 * :func:`fill_pits` - Priority-Flood with a pit queue (Barnes, Lehman & Mulla 2014, Computers &
-  Geosciences 62:117, Algorithm 2): depressions are raised flat to their spill elevation; pixels on the
-  grid edge or next to nodata drain.
-* :func:`slope_percent` - Horn (1981) 3x3 slope with pygeoprocessing's fallbacks at edges and nodata.
+  Geosciences 62:117, Algorithm 2, optionally their Algorithm 3 "+epsilon"): depressions are raised flat to
+  their spill elevation; pixels on the grid edge or next to nodata drain.
+* :func:`slope_percent` / :func:`horn_gradient` - Horn (1981) 3x3 stencil with pygeoprocessing's fallbacks
+  at edges and nodata.
 * :func:`flow_dir_mfd` - slope-weighted multiple flow direction (Quinn et al. 1991 with exponent 1),
   weights quantised to 4 bits; flats drain along shortest paths to their lower edge, or to nodata/the
   grid edge when they have none.
+* :func:`flow_dir_d8` - steepest descent with pygeoprocessing's flat resolution and tie-breaking.
 * :func:`topological_order` - Kahn's algorithm, upstream pixels first.
-* :func:`accumulate` - weighted flow accumulation along that order.
+* :func:`accumulate` / :func:`propagate` - weighted flow accumulation along that order.
 * :func:`extract_streams_mfd` / :func:`extract_streams_d8` - threshold streams, MFD with upstream
   tracing from outlets (pygeoprocessing ``extract_streams_mfd``).
+
+The RUSLE LS factor is in :mod:`gep.routing.rusle`; the flow-path recursions of SDR and NDR in
+:mod:`gep.routing.distance` and :mod:`gep.routing.recursions`.
 """
 
 from __future__ import annotations
@@ -38,27 +53,31 @@ SQRT2_INV = 1.0 / SQRT2
 MARK = -(1 << 24)
 """Temporary direction value of flat pixels being routed: MARK + index in the flat (top byte 0xFF)."""
 MAX_FLAT = (1 << 24) - 1
+SINK = MARK - 1
+"""Temporary direction value of flat pixels with no way out (top byte 0xFE, which needs weights summing to at
+least 29: free), so that the scan does not route their flat again; 0 in the result."""
 BLOCK = 256
 """pygeoprocessing's tile size; its stream tracing visits pixels tile by tile."""
 
 
 # --------------------------------------------------------------------------- growable buffers
 @njit(cache=True, nogil=True)
-def _grow_i8(arr, size):
-    """Double ``arr`` (int64) when ``size`` reached its length; returns the (possibly new) array."""
+def grow(arr, size):
+    """Double the 1-D ``arr`` when ``size`` reached its length (contents kept); returns the (possibly new)
+    array. Call before writing item ``size``."""
     if size < arr.shape[0]:
         return arr
-    out = np.empty(max(16, 2 * arr.shape[0]), dtype=np.int64)
+    out = np.empty(max(16, 2 * arr.shape[0]), dtype=arr.dtype)
     out[: arr.shape[0]] = arr
     return out
 
 
 @njit(cache=True, nogil=True)
-def _ensure_i8(arr, size):
-    """``arr`` (int64) with room for at least ``size`` items, contents kept."""
+def _ensure(arr, size):
+    """The 1-D ``arr`` with room for at least ``size`` items, contents kept."""
     if size <= arr.shape[0]:
         return arr
-    out = np.empty(max(size, 2 * arr.shape[0]), dtype=np.int64)
+    out = np.empty(max(size, 2 * arr.shape[0]), dtype=arr.dtype)
     out[: arr.shape[0]] = arr
     return out
 
@@ -70,15 +89,6 @@ def _ring_grow(q, head):
     out = np.empty(2 * cap, dtype=np.int64)
     out[: cap - head] = q[head:]
     out[cap - head : cap] = q[:head]
-    return out
-
-
-@njit(cache=True, nogil=True)
-def _grow_f8(arr, size):
-    if size < arr.shape[0]:
-        return arr
-    out = np.empty(max(16, 2 * arr.shape[0]), dtype=np.float64)
-    out[: arr.shape[0]] = arr
     return out
 
 
@@ -130,20 +140,23 @@ def _hpop(keys, items, size):
 
 # --------------------------------------------------------------------------- filling
 @njit(cache=True, nogil=True)
-def fill_pits(dem, valid):
-    """Fill depressions flat to their spill elevation.
+def fill_pits(dem, valid, epsilon=False):
+    """Fill depressions to their spill elevation.
 
     Priority-Flood with a pit queue (Barnes, Lehman & Mulla 2014, Computers & Geosciences 62:117,
     Algorithm 2) with slope tracing in the spirit of Zhou, Sun & Fu (2016, Computers & Geosciences 90:87):
     a neighbour higher than the pixel it is reached from drains through it, so its filled value is its own
     elevation; it is closed at once and its own higher neighbours are traced breadth-first. Only pixels left
     with an unvisited neighbour that is not higher go on the priority queue. Seeds are the valid pixels on
-    the grid edge or next to an invalid pixel. The result is the unique lowest surface >= ``dem`` on which
-    every pixel has a non-ascending path out, as pygeoprocessing's ``fill_pits``.
+    the grid edge or next to an invalid pixel. Without ``epsilon`` the result is the unique lowest surface
+    >= ``dem`` on which every pixel has a non-ascending path out, as pygeoprocessing's ``fill_pits``.
 
     Args:
         dem: 2-D float32 or float64 elevations (m); values at invalid pixels are ignored.
         valid: 2-D bool, True where ``dem`` holds data.
+        epsilon: False (default, as pygeoprocessing) fills depressions exactly flat; True raises each
+            filled pixel one float64 ulp above the pixel it is reached from (Priority-Flood+epsilon, their
+            Algorithm 3), so every pixel has a strictly descending path out. Needs a float64 ``dem``.
 
     Returns:
         filled elevations, same dtype as ``dem``; invalid pixels keep their input value.
@@ -170,8 +183,8 @@ def fill_pits(dem, valid):
             if edge:
                 closed[r, c] = True
                 if hsize == keys.shape[0]:
-                    keys = _grow_f8(keys, hsize)
-                    items = _grow_i8(items, hsize)
+                    keys = grow(keys, hsize)
+                    items = grow(items, hsize)
                 _hpush(keys, items, hsize, np.float64(dem[r, c]), r * cols + c)
                 hsize += 1
     while hsize > 0 or psize > 0:
@@ -183,6 +196,7 @@ def fill_pits(dem, valid):
         r = idx // cols
         c = idx - r * cols
         level = np.float64(filled[r, c])
+        raised = np.nextafter(level, np.inf) if epsilon else level
         for k in range(8):
             rn = r + DROW[k]
             cn = c + DCOL[k]
@@ -192,10 +206,10 @@ def fill_pits(dem, valid):
                 continue
             closed[rn, cn] = True
             z = np.float64(dem[rn, cn])
-            if z <= level:
-                filled[rn, cn] = filled[r, c]
+            if z <= raised:
+                filled[rn, cn] = raised
                 if psize == pit.shape[0]:
-                    pit = _grow_i8(pit, psize)
+                    pit = grow(pit, psize)
                 pit[psize] = rn * cols + cn
                 psize += 1
                 continue
@@ -225,15 +239,15 @@ def fill_pits(dem, valid):
                                 tsize -= thead
                                 thead = 0
                             else:
-                                trace = _grow_i8(trace, tsize)
+                                trace = grow(trace, tsize)
                         trace[tsize] = rr * cols + cc
                         tsize += 1
                     else:
                         lower_open = True
                 if lower_open:
                     if hsize == keys.shape[0]:
-                        keys = _grow_f8(keys, hsize)
-                        items = _grow_i8(items, hsize)
+                        keys = grow(keys, hsize)
+                        items = grow(items, hsize)
                     _hpush(keys, items, hsize, zt, tidx)
                     hsize += 1
     return filled
@@ -263,12 +277,47 @@ def _pair(v0, ok0, v1, ok1, v2, ok2, vc, weight):
     return 0.0, 0
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _horn(dem, valid, r, c, v, ok, cell_size):
+    """Horn's (1981) gradient at valid pixel (r, c) with pygeoprocessing's ``calculate_slope`` fallbacks:
+    where a row (column) of the 3x3 stencil lacks one end, the difference with its middle pixel is used
+    (one cell apart), or with the centre pixel times sqrt(2) when only a corner is left; missing rows drop
+    out of the weights. ``v`` (float64) and ``ok`` (bool) are 9-element scratch arrays.
+
+    Returns:
+        (dz/dx toward east, dz/dy toward north), dimensionless (m/m).
+    """
+    rows, cols = dem.shape
+    # a b c / d e f / g h i  -> indices 0..8
+    for dr in range(3):
+        for dc in range(3):
+            rr = r + dr - 1
+            cc = c + dc - 1
+            j = dr * 3 + dc
+            if 0 <= rr < rows and 0 <= cc < cols and valid[rr, cc]:
+                ok[j] = True
+                v[j] = dem[rr, cc]
+            else:
+                ok[j] = False
+                v[j] = 0.0
+    e = v[4]
+    x1, n1 = _pair(v[0], ok[0], v[1], ok[1], v[2], ok[2], e, 1)
+    x2, n2 = _pair(v[3], ok[3], e, True, v[5], ok[5], e, 2)
+    x3, n3 = _pair(v[6], ok[6], v[7], ok[7], v[8], ok[8], e, 1)
+    y1, m1 = _pair(v[0], ok[0], v[3], ok[3], v[6], ok[6], e, 1)
+    y2, m2 = _pair(v[1], ok[1], e, True, v[7], ok[7], e, 2)
+    y3, m3 = _pair(v[2], ok[2], v[5], ok[5], v[8], ok[8], e, 1)
+    nx = n1 + n2 + n3
+    ny = m1 + m2 + m3
+    dzdx_west = (x1 + x2 + x3) / (nx * cell_size) if nx > 0 else 0.0
+    dzdy = (y1 + y2 + y3) / (ny * cell_size) if ny > 0 else 0.0
+    return -dzdx_west, dzdy
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def slope_percent(dem, valid, cell_size):
     """Percent slope 100·sqrt((dz/dx)² + (dz/dy)²) by Horn's (1981) 3x3 stencil, as pygeoprocessing's
-    ``calculate_slope``: where a row (column) of the stencil lacks one end, the difference with its middle
-    pixel is used (one cell apart), or with the centre pixel times sqrt(2) when only a corner is left;
-    missing rows drop out of the weights. Rows are processed in parallel.
+    ``calculate_slope`` (see :func:`_horn`). Rows are processed in parallel.
 
     Args:
         dem: 2-D float elevations (m); valid: 2-D bool; cell_size: pixel side (m).
@@ -282,81 +331,34 @@ def slope_percent(dem, valid, cell_size):
         v = np.zeros(9, dtype=np.float64)
         ok = np.zeros(9, dtype=np.bool_)
         for c in range(cols):
-            if not valid[r, c]:
-                continue
-            # a b c / d e f / g h i  -> indices 0..8
-            for dr in range(3):
-                for dc in range(3):
-                    rr = r + dr - 1
-                    cc = c + dc - 1
-                    j = dr * 3 + dc
-                    if 0 <= rr < rows and 0 <= cc < cols and valid[rr, cc]:
-                        ok[j] = True
-                        v[j] = dem[rr, cc]
-                    else:
-                        ok[j] = False
-                        v[j] = 0.0
-            e = v[4]
-            x1, n1 = _pair(v[0], ok[0], v[1], ok[1], v[2], ok[2], e, 1)
-            x2, n2 = _pair(v[3], ok[3], e, True, v[5], ok[5], e, 2)
-            x3, n3 = _pair(v[6], ok[6], v[7], ok[7], v[8], ok[8], e, 1)
-            y1, m1 = _pair(v[0], ok[0], v[3], ok[3], v[6], ok[6], e, 1)
-            y2, m2 = _pair(v[1], ok[1], e, True, v[7], ok[7], e, 2)
-            y3, m3 = _pair(v[2], ok[2], v[5], ok[5], v[8], ok[8], e, 1)
-            nx = n1 + n2 + n3
-            ny = m1 + m2 + m3
-            dzdx = (x1 + x2 + x3) / (nx * cell_size) if nx > 0 else 0.0
-            dzdy = (y1 + y2 + y3) / (ny * cell_size) if ny > 0 else 0.0
-            out[r, c] = 100.0 * np.sqrt(dzdx * dzdx + dzdy * dzdy)
+            if valid[r, c]:
+                dzdx, dzdy = _horn(dem, valid, r, c, v, ok, cell_size)
+                out[r, c] = 100.0 * np.sqrt(dzdx * dzdx + dzdy * dzdy)
     return out
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def ls_factor_invest(slope_pct, acc, cell_size, l_max):
-    """RUSLE LS exactly as InVEST 3.20 SDR ``_calculate_ls_factor`` (Desmet & Govers 1996 eq. 3 for L with
-    A = sqrt((F - 1)·D²), x = |sin θ| + |cos θ| of the slope angle θ, InVEST's m table and McCool S), the
-    same formula as :func:`gep.routing.ls_from_slope_and_accumulation` (variant "invest") in one parallel
-    pass without trigonometric calls: with p = pct/100, sin θ = p/sqrt(1 + p²), cos θ = 1/sqrt(1 + p²).
+def horn_gradient(dem, valid, cell_size):
+    """Horn's (1981) gradient as in :func:`slope_percent`, both components in float64.
 
     Args:
-        slope_pct: percent slope; acc: flow accumulation (pixels, incl. itself); cell_size: D (m);
-        l_max: cap on L.
+        dem: 2-D float elevations (m); valid: 2-D bool; cell_size: pixel side (m).
 
     Returns:
-        float32 LS, NaN where either input is NaN.
+        (dzdx, dzdy): float64 dimensionless gradients toward east and north, NaN at invalid pixels.
     """
-    rows, cols = slope_pct.shape
-    out = np.full((rows, cols), np.nan, dtype=np.float32)
-    area = cell_size * cell_size
+    rows, cols = dem.shape
+    dzdx = np.full((rows, cols), np.nan)
+    dzdy = np.full((rows, cols), np.nan)
     for r in prange(rows):
+        v = np.zeros(9, dtype=np.float64)
+        ok = np.zeros(9, dtype=np.bool_)
         for c in range(cols):
-            pct = np.float64(slope_pct[r, c])
-            f = acc[r, c]
-            if pct != pct or f != f:
-                continue
-            p = pct / 100.0
-            h = np.sqrt(1.0 + p * p)
-            sin_t = p / h
-            x = (abs(p) + 1.0) / h
-            if pct <= 1.0:
-                m = 0.2
-            elif pct <= 3.5:
-                m = 0.3
-            elif pct <= 5.0:
-                m = 0.4
-            elif pct <= 9.0:
-                m = 0.5
-            else:
-                beta = (sin_t / 0.0896) / (3.0 * sin_t**0.8 + 0.56)
-                m = beta / (1.0 + beta)
-            s_fac = 10.8 * sin_t + 0.03 if pct < 9.0 else 16.8 * sin_t - 0.5
-            up = f - 1.0
-            a = np.sqrt(up * area) if up > 0.0 else 0.0
-            lf = ((a + area) ** (m + 1.0) - a ** (m + 1.0)) / (cell_size ** (m + 2.0) * x**m * 22.13**m)
-            if lf > l_max:
-                lf = l_max
-            out[r, c] = lf * s_fac
-    return out
+            if valid[r, c]:
+                gx, gy = _horn(dem, valid, r, c, v, ok, cell_size)
+                dzdx[r, c] = gx
+                dzdy[r, c] = gy
+    return dzdx, dzdy
 
 
 # --------------------------------------------------------------------------- flow direction
@@ -368,6 +370,89 @@ def _pack(w, total):
         q = int(0.5 + w[k] / total * 15.0)
         out |= q << (4 * k)
     return out
+
+
+@njit(cache=True, nogil=True)
+def _clear_sinks(fd):
+    """Replace the :data:`SINK` marks (only on DEMs that were not filled) by 0, in place; returns ``fd``."""
+    rows, cols = fd.shape
+    for r in range(rows):
+        for c in range(cols):
+            if fd[r, c] == SINK:
+                fd[r, c] = 0
+    return fd
+
+
+@njit(cache=True, nogil=True)
+def _flat_member(fd, r, c, k):
+    """Index j of neighbour k of (r, c) in the flat being routed (marked ``MARK + j`` in ``fd``), or -1 when
+    that neighbour is off the grid or not on the flat."""
+    rows, cols = fd.shape
+    rn = r + DROW[k]
+    cn = c + DCOL[k]
+    if rn < 0 or rn >= rows or cn < 0 or cn >= cols:
+        return -1
+    m = fd[rn, cn]
+    return m - MARK if MARK <= m < 0 else -1
+
+
+@njit(cache=True, nogil=True)
+def _flat_distances(fd, region, queue, nq, dist, code):
+    """Geodesic distances inside a flat from its drains, as pygeoprocessing's flat routing.
+
+    The flat's pixels are ``region[j]`` (flat index) and are marked ``MARK + j`` in ``fd``. Starting from the
+    drains ``queue[:nq]`` (``dist`` 0; the others inf), a FIFO label-correcting search relaxes each
+    neighbour on the flat with 1 per edge step and sqrt 2 per corner step, re-queueing it when shortened,
+    and sets ``code[j]`` to the direction from j toward the neighbour that last shortened ``dist[j]``: the
+    D8 tie-breaking of pygeoprocessing's ``flow_dir_d8``. Returns ``queue`` (grown if needed).
+    """
+    rows, cols = fd.shape
+    head = 0
+    while head < nq:
+        j = queue[head]
+        head += 1
+        idx = region[j]
+        r = idx // cols
+        c = idx - r * cols
+        d0 = dist[j]
+        for k in range(8):
+            jn = _flat_member(fd, r, c, k)
+            if jn < 0:
+                continue
+            ndist = d0 + (SQRT2 if k & 1 else 1.0)
+            if dist[jn] > ndist:
+                code[jn] = (k + 4) % 8
+                dist[jn] = ndist
+                queue = grow(queue, nq)
+                queue[nq] = jn
+                nq += 1
+    return queue
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _mfd_weights(dem, valid, r, c, z, w, wn):
+    """MFD weights of pixel (r, c) at elevation ``z``: ``w[k]`` = drop per distance toward each lower valid
+    neighbour ((z - z_k) / 1 for edge neighbours, / sqrt 2 for corner ones), ``wn[k]`` = 1 or 1/sqrt 2 toward
+    each neighbour off the grid or nodata (where a flat with no lower edge drains). Returns their sums."""
+    rows, cols = dem.shape
+    total = 0.0
+    ntotal = 0.0
+    for k in range(8):
+        w[k] = 0.0
+        wn[k] = 0.0
+        rn = r + DROW[k]
+        cn = c + DCOL[k]
+        if rn < 0 or rn >= rows or cn < 0 or cn >= cols or not valid[rn, cn]:
+            wn[k] = SQRT2_INV if k & 1 else 1.0
+            ntotal += wn[k]
+            continue
+        drop = z - np.float64(dem[rn, cn])
+        if drop > 0.0:
+            if k & 1:
+                drop *= SQRT2_INV
+            w[k] = drop
+            total += drop
+    return total, ntotal
 
 
 @njit(cache=True, nogil=True)
@@ -386,7 +471,8 @@ def flow_dir_mfd(dem, valid):
         dem: 2-D float, depression-filled; valid: 2-D bool.
 
     Returns:
-        int32 packed directions (see module docstring), 0 at invalid pixels.
+        int32 packed directions (see module docstring), 0 at invalid pixels and at pixels with no way out
+        (only on a DEM that was not filled).
     """
     rows, cols = dem.shape
     fd = np.zeros((rows, cols), dtype=np.int32)
@@ -395,7 +481,7 @@ def flow_dir_mfd(dem, valid):
     region = np.empty(256, dtype=np.int64)
     dist = np.empty(256, dtype=np.float64)
     queue = np.empty(256, dtype=np.int64)
-    inq = np.zeros(256, dtype=np.bool_)
+    code = np.empty(256, dtype=np.int64)  # scratch for _flat_distances (D8 tie-breaking, unused here)
     kindv = np.empty(256, dtype=np.int64)  # 0 interior, 1 drain; packed drain value kept in fdv
     fdv = np.empty(256, dtype=np.int64)
     for r0 in range(rows):
@@ -403,26 +489,14 @@ def flow_dir_mfd(dem, valid):
             if not valid[r0, c0] or fd[r0, c0] != 0:
                 continue
             z = np.float64(dem[r0, c0])
-            total = 0.0
-            for k in range(8):
-                w[k] = 0.0
-                rn = r0 + DROW[k]
-                cn = c0 + DCOL[k]
-                if rn < 0 or rn >= rows or cn < 0 or cn >= cols or not valid[rn, cn]:
-                    continue
-                drop = z - np.float64(dem[rn, cn])
-                if drop > 0.0:
-                    if k & 1:
-                        drop *= SQRT2_INV
-                    w[k] = drop
-                    total += drop
+            total, _ = _mfd_weights(dem, valid, r0, c0, z, w, wn)
             if total > 0.0:
                 fd[r0, c0] = _pack(w, total)
                 continue
             # flat: collect the equal-height component; mark members with MARK + local index (packed
             # weights sum to at most 19, so no direction has its top byte 0xFF: these values are free)
             n = 0
-            region = _grow_i8(region, n)
+            region = grow(region, n)
             region[n] = r0 * cols + c0
             fd[r0, c0] = MARK
             n += 1
@@ -441,40 +515,23 @@ def flow_dir_mfd(dem, valid):
                     if np.float64(dem[rn, cn]) == z and not (MARK <= m < 0):
                         if n >= MAX_FLAT:
                             raise ValueError("a flat area has more than 16777215 pixels")
-                        region = _grow_i8(region, n)
+                        region = grow(region, n)
                         region[n] = rn * cols + cn
                         fd[rn, cn] = MARK + n
                         n += 1
             if dist.shape[0] < n:
                 size = max(n, 2 * dist.shape[0])
                 dist = np.empty(size, dtype=np.float64)
+                code = np.empty(size, dtype=np.int64)
                 kindv = np.empty(size, dtype=np.int64)
                 fdv = np.empty(size, dtype=np.int64)
-            if queue.shape[0] < n + 1:
-                queue = np.empty(max(n + 1, 2 * queue.shape[0]), dtype=np.int64)
-                inq = np.zeros(queue.shape[0], dtype=np.bool_)
+                queue = _ensure(queue, size)
             n_down = 0
             for j in range(n):
                 idx = region[j]
                 r = idx // cols
                 c = idx - r * cols
-                total = 0.0
-                ntotal = 0.0
-                for k in range(8):
-                    w[k] = 0.0
-                    wn[k] = 0.0
-                    rn = r + DROW[k]
-                    cn = c + DCOL[k]
-                    if rn < 0 or rn >= rows or cn < 0 or cn >= cols or not valid[rn, cn]:
-                        wn[k] = SQRT2_INV if k & 1 else 1.0
-                        ntotal += wn[k]
-                        continue
-                    drop = z - np.float64(dem[rn, cn])
-                    if drop > 0.0:
-                        if k & 1:
-                            drop *= SQRT2_INV
-                        w[k] = drop
-                        total += drop
+                total, ntotal = _mfd_weights(dem, valid, r, c, z, w, wn)
                 dist[j] = np.inf
                 kindv[j] = 0
                 if total > 0.0:
@@ -490,37 +547,9 @@ def flow_dir_mfd(dem, valid):
                 if (n_down > 0 and kindv[j] == 1) or (n_down == 0 and kindv[j] == 2):
                     dist[j] = 0.0
                     queue[qsize] = j
-                    inq[j] = True
                     qsize += 1
                     kindv[j] = 3  # drain
-            # geodesic distances inside the flat (label-correcting FIFO, circular buffer)
-            cap = n + 1
-            qhead = 0
-            qtail = qsize % cap
-            while qhead != qtail:
-                j = queue[qhead]
-                qhead = (qhead + 1) % cap
-                inq[j] = False
-                idx = region[j]
-                r = idx // cols
-                c = idx - r * cols
-                d0 = dist[j]
-                for k in range(8):
-                    rn = r + DROW[k]
-                    cn = c + DCOL[k]
-                    if rn < 0 or rn >= rows or cn < 0 or cn >= cols:
-                        continue
-                    m = fd[rn, cn]
-                    if not (MARK <= m < 0):
-                        continue
-                    jn = m - MARK
-                    nd = d0 + (SQRT2 if k & 1 else 1.0)
-                    if nd < dist[jn]:
-                        dist[jn] = nd
-                        if not inq[jn]:
-                            inq[jn] = True
-                            queue[qtail] = jn
-                            qtail = (qtail + 1) % cap
+            queue = _flat_distances(fd, region, queue, qsize, dist, code)
             # directions: drains keep theirs, the others flow to nearer flat neighbours
             for j in range(n):
                 idx = region[j]
@@ -531,22 +560,16 @@ def flow_dir_mfd(dem, valid):
                 total = 0.0
                 for k in range(8):
                     w[k] = 0.0
-                    rn = r + DROW[k]
-                    cn = c + DCOL[k]
-                    if rn < 0 or rn >= rows or cn < 0 or cn >= cols:
-                        continue
-                    m = fd[rn, cn]
-                    if not (MARK <= m < 0):
-                        continue
-                    if dist[m - MARK] < dist[j]:
+                    jn = _flat_member(fd, r, c, k)
+                    if jn >= 0 and dist[jn] < dist[j]:
                         w[k] = SQRT2_INV if k & 1 else 1.0
                         total += w[k]
                 fdv[j] = _pack(w, total) if total > 0.0 else 0
             for j in range(n):
                 idx = region[j]
                 r = idx // cols
-                fd[r, idx - r * cols] = fdv[j]
-    return fd
+                fd[r, idx - r * cols] = fdv[j] if fdv[j] != 0 else SINK
+    return _clear_sinks(fd)
 
 
 @njit(cache=True, nogil=True)
@@ -559,6 +582,22 @@ def d8_codes_to_packed(codes):
             k = codes[r, c]
             if 0 <= k <= 7:
                 out[r, c] = 1 << (4 * k)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def packed_to_d8_codes(fd):
+    """Packed single directions (``1 << 4k``) -> int8 D8 codes k; -1 where ``fd`` is 0 (no outflow) or holds
+    more than one direction."""
+    rows, cols = fd.shape
+    out = np.full((rows, cols), -1, dtype=np.int8)
+    for r in range(rows):
+        for c in range(cols):
+            v = fd[r, c]
+            for k in range(8):
+                if v == 1 << (4 * k):
+                    out[r, c] = k
+                    break
     return out
 
 
@@ -578,7 +617,8 @@ def flow_dir_d8(dem, valid, block):
         dem: 2-D float, depression-filled; valid: 2-D bool; block: tile size of the scan (256 in InVEST).
 
     Returns:
-        int32 packed directions, 0 at invalid pixels.
+        int32 packed directions, 0 at invalid pixels and at pixels with no way out (only on a DEM that was
+        not filled).
     """
     rows, cols = dem.shape
     fd = np.zeros((rows, cols), dtype=np.int32)
@@ -643,7 +683,7 @@ def flow_dir_d8(dem, valid, block):
                                 if not (MARK <= m < 0):
                                     if n >= MAX_FLAT:
                                         raise ValueError("a flat area has more than 16777215 pixels")
-                                    region = _grow_i8(region, n)
+                                    region = grow(region, n)
                                     region[n] = rn * cols + cn
                                     fd[rn, cn] = MARK + n
                                     n += 1
@@ -655,25 +695,25 @@ def flow_dir_d8(dem, valid, block):
                                 best = k
                         if best >= 0:
                             if best_slope > 0.0:
-                                dq = _grow_i8(dq, nd)
+                                dq = grow(dq, nd)
                                 dq[nd] = j
                                 nd += 1
-                                code = _ensure_i8(code, j + 1)
+                                code = _ensure(code, j + 1)
                                 code[j] = best
                             else:
-                                ndq = _grow_i8(ndq, nn)
-                                ndcode = _grow_i8(ndcode, nn)
+                                ndq = grow(ndq, nn)
+                                ndcode = grow(ndcode, nn)
                                 ndq[nn] = j
                                 ndcode[nn] = best
                                 nn += 1
                     if dist.shape[0] < n:
                         dist = np.empty(max(n, 2 * dist.shape[0]), dtype=np.float64)
-                    code = _ensure_i8(code, n)
+                    code = _ensure(code, n)
                     for j in range(n):
                         dist[j] = np.inf
                     if nd == 0:
                         for t in range(nn):
-                            dq = _grow_i8(dq, nd)
+                            dq = grow(dq, nd)
                             dq[nd] = ndq[t]
                             nd += 1
                             code[ndq[t]] = ndcode[t]
@@ -682,43 +722,54 @@ def flow_dir_d8(dem, valid, block):
                     for j in range(n):  # -1: no direction yet
                         if dist[j] != 0.0:
                             code[j] = -1
-                    # breadth-first (FIFO, label-correcting) from the drains
-                    head = 0
-                    while head < nd:
-                        j = dq[head]
-                        head += 1
-                        idx = region[j]
-                        r = idx // cols
-                        c = idx - r * cols
-                        d0 = dist[j]
-                        for k in range(8):
-                            rn = r + DROW[k]
-                            cn = c + DCOL[k]
-                            if rn < 0 or rn >= rows or cn < 0 or cn >= cols:
-                                continue
-                            m = fd[rn, cn]
-                            if not (MARK <= m < 0):
-                                continue
-                            jn = m - MARK
-                            ndist = d0 + (SQRT2 if k & 1 else 1.0)
-                            if dist[jn] > ndist:
-                                code[jn] = (k + 4) % 8
-                                dist[jn] = ndist
-                                dq = _grow_i8(dq, nd)
-                                dq[nd] = jn
-                                nd += 1
+                    dq = _flat_distances(fd, region, dq, nd, dist, code)
                     for j in range(n):
                         idx = region[j]
                         r = idx // cols
-                        fd[r, idx - r * cols] = (1 << (4 * code[j])) if code[j] >= 0 else 0
-    return fd
+                        fd[r, idx - r * cols] = (1 << (4 * code[j])) if code[j] >= 0 else SINK
+    return _clear_sinks(fd)
 
 
-# --------------------------------------------------------------------------- traversal order
+# --------------------------------------------------------------------------- traversal order and accumulation
+@njit(cache=True, nogil=True, inline="always")
+def _visit(fd, r, c, acc, indeg, order, tail):
+    """Process pixel (r, c) of a topological traversal, for each neighbour j it sends flow to inside the grid:
+    unless ``acc`` is empty, acc(j) += acc(r, c)·q_j / sum(q) where acc(j) is defined (not NaN); unless
+    ``indeg`` is empty (Kahn's algorithm), count the inflow as seen and, when it was j's last, append j to
+    ``order`` at ``tail``. Returns the new tail."""
+    rows, cols = fd.shape
+    with_acc = acc.shape[0] > 0
+    with_kahn = indeg.shape[0] > 0
+    v = fd[r, c]
+    qsum = 0
+    a = 0.0
+    if with_acc:
+        for k in range(8):
+            qsum += (v >> (4 * k)) & 0xF
+        a = acc[r, c]
+    for k in range(8):
+        q = (v >> (4 * k)) & 0xF
+        if q == 0:
+            continue
+        rn = r + DROW[k]
+        cn = c + DCOL[k]
+        if rn < 0 or rn >= rows or cn < 0 or cn >= cols:
+            continue
+        if with_acc and acc[rn, cn] == acc[rn, cn]:
+            acc[rn, cn] += a * q / qsum
+        if with_kahn and fd[rn, cn] != 0:
+            indeg[rn, cn] -= 1
+            if indeg[rn, cn] == 0:
+                order[tail] = rn * cols + cn
+                tail += 1
+    return tail
+
+
 @njit(cache=True, nogil=True)
-def _order_kernel(fd, order, acc):
-    """Kahn's algorithm: fills ``order`` (upstream first) and the unweighted accumulation ``acc`` (float64,
-    must hold 1 at valid pixels and NaN elsewhere on entry); returns the number of pixels ordered."""
+def _kahn(fd, order, acc):
+    """Kahn's algorithm over the pixels with outflow (``fd != 0``): fills ``order`` upstream first and
+    returns the number of pixels ordered (fewer than there are means a cycle). Unless ``acc`` is empty, each
+    pixel's acc is passed down as it is ordered (:func:`_visit`), which makes it an accumulation."""
     rows, cols = fd.shape
     indeg = np.zeros((rows, cols), dtype=np.uint8)
     for r in range(rows):
@@ -743,54 +794,61 @@ def _order_kernel(fd, order, acc):
         idx = order[head]
         head += 1
         r = idx // cols
-        c = idx - r * cols
-        v = fd[r, c]
-        qsum = 0
-        for k in range(8):
-            qsum += (v >> (4 * k)) & 0xF
-        a = acc[r, c]
-        for k in range(8):
-            q = (v >> (4 * k)) & 0xF
-            if q:
-                rn = r + DROW[k]
-                cn = c + DCOL[k]
-                if 0 <= rn < rows and 0 <= cn < cols and fd[rn, cn] != 0:
-                    acc[rn, cn] += a * q / qsum
-                    indeg[rn, cn] -= 1
-                    if indeg[rn, cn] == 0:
-                        order[tail] = rn * cols + cn
-                        tail += 1
+        tail = _visit(fd, r, idx - r * cols, acc, indeg, order, tail)
     return tail
 
 
-def order_and_accumulation(fd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Topological order of the valid pixels (``fd != 0``; every pixel after all pixels that flow into it)
-    and the unweighted flow accumulation (pixels draining through each pixel, itself included; float64,
-    NaN at invalid pixels), in one pass.
+_NO_ACC = np.empty((0, 0), dtype=np.float64)
+
+
+def order_and_propagate(fd: np.ndarray, acc: np.ndarray) -> np.ndarray:
+    """Topological order of the pixels with outflow (``fd != 0``; every pixel after all pixels that flow into
+    it), passing ``acc`` down in the same pass as :func:`propagate` does (skipped if ``acc`` is empty).
 
     Raises:
         ValueError: the directions contain a cycle.
     """
     n_valid = int(np.count_nonzero(fd))
-    dtype = np.int32 if fd.size < 2**31 - 1 else np.int64
-    order = np.empty(n_valid, dtype=dtype)
-    acc = np.where(fd != 0, 1.0, np.nan)
-    done = _order_kernel(fd, order, acc)
+    order = np.empty(n_valid, dtype=np.int32 if fd.size < 2**31 - 1 else np.int64)
+    done = _kahn(fd, order, acc)
     if done != n_valid:
         raise ValueError(f"flow directions form a cycle: {n_valid - done} pixels never drain")
-    return order, acc
+    return order
 
 
 def topological_order(fd: np.ndarray) -> np.ndarray:
-    """Flat indices of the valid pixels (``fd != 0``), every pixel after all pixels that flow into it.
+    """Flat indices of the pixels with outflow (``fd != 0``), every pixel after all pixels that flow into it.
 
     Raises:
         ValueError: the directions contain a cycle.
     """
-    return order_and_accumulation(fd)[0]
+    return order_and_propagate(fd, _NO_ACC)
 
 
-# --------------------------------------------------------------------------- accumulation
+def order_and_accumulation(fd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`topological_order` and the unweighted flow accumulation (as :func:`accumulate_ones`) in one pass.
+
+    Raises:
+        ValueError: the directions contain a cycle.
+    """
+    acc = np.where(fd != 0, 1.0, np.nan)
+    return order_and_propagate(fd, acc), acc
+
+
+@njit(cache=True, nogil=True)
+def propagate(fd, order, acc):
+    """Pass flow down along ``order``, in place: acc(j) += acc(i)·q_ij / sum(q_i) for each pixel i in turn and
+    every neighbour j inside the grid whose acc is not NaN. ``acc`` (float64) holds each pixel's own
+    contribution on entry and NaN where flow leaves the network; a pixel not in ``order`` (no outflow) still
+    receives. On exit acc(i) = own(i) + sum over upstream j of acc(j)·q_ji / sum(q_j)."""
+    cols = fd.shape[1]
+    no_kahn = np.zeros((0, 0), dtype=np.uint8)
+    for t in range(order.shape[0]):
+        idx = order[t]
+        r = idx // cols
+        _visit(fd, r, idx - r * cols, acc, no_kahn, order, 0)
+
+
 @njit(cache=True, nogil=True)
 def accumulate(fd, order, weight):
     """Flow accumulation acc(i) = w(i) + sum over upstream j of acc(j)·q_ji / sum(q_j).
@@ -808,48 +866,15 @@ def accumulate(fd, order, weight):
             if fd[r, c] != 0:
                 wv = np.float64(weight[r, c])
                 acc[r, c] = wv if wv == wv else 0.0
-    for t in range(order.shape[0]):
-        idx = order[t]
-        r = idx // cols
-        c = idx - r * cols
-        v = fd[r, c]
-        qsum = 0
-        for k in range(8):
-            qsum += (v >> (4 * k)) & 0xF
-        a = acc[r, c]
-        for k in range(8):
-            q = (v >> (4 * k)) & 0xF
-            if q == 0:
-                continue
-            rn = r + DROW[k]
-            cn = c + DCOL[k]
-            if 0 <= rn < rows and 0 <= cn < cols and fd[rn, cn] != 0:
-                acc[rn, cn] += a * q / qsum
+    propagate(fd, order, acc)
     return acc
 
 
 @njit(cache=True, nogil=True)
 def accumulate_ones(fd, order):
     """Unweighted flow accumulation (pixels draining through each pixel, itself included)."""
-    rows, cols = fd.shape
     acc = np.where(fd != 0, 1.0, np.nan)
-    for t in range(order.shape[0]):
-        idx = order[t]
-        r = idx // cols
-        c = idx - r * cols
-        v = fd[r, c]
-        qsum = 0
-        for k in range(8):
-            qsum += (v >> (4 * k)) & 0xF
-        a = acc[r, c]
-        for k in range(8):
-            q = (v >> (4 * k)) & 0xF
-            if q == 0:
-                continue
-            rn = r + DROW[k]
-            cn = c + DCOL[k]
-            if 0 <= rn < rows and 0 <= cn < cols and fd[rn, cn] != 0:
-                acc[rn, cn] += a * q / qsum
+    propagate(fd, order, acc)
     return acc
 
 
@@ -975,7 +1000,7 @@ def extract_streams_mfd(acc, fd, threshold, trace_proportion, block):
                                             continue
                                         if stream[rn, cn] == 2:
                                             stream[rn, cn] = 1
-                                            backq = _grow_i8(backq, btail)
+                                            backq = grow(backq, btail)
                                             backq[btail] = rn * cols + cn
                                             btail += 1
                             elif a >= trace:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from gep.routing.packed import DCOL, DROW, SQRT2
+from gep.routing.packed import DCOL, DROW, SQRT2, grow
 
 
 @njit(cache=True, nogil=True)
@@ -154,10 +154,7 @@ def effective_retention(fd, stream, cls, eff_tab, crit_tab, cell_size, block):
                                 out &= ~bit
                     if seed:
                         todo[r, c] = out
-                        if top >= stack.shape[0]:
-                            bigger = np.empty(2 * stack.shape[0], dtype=np.int64)
-                            bigger[:top] = stack[:top]
-                            stack = bigger
+                        stack = grow(stack, top)
                         stack[top] = r * cols + c
                         top += 1
             while top > 0:
@@ -213,10 +210,7 @@ def effective_retention(fd, stream, cls, eff_tab, crit_tab, cell_size, block):
                     left &= ~(1 << back)
                     todo[rn, cn] = left
                     if left == 0:
-                        if top >= stack.shape[0]:
-                            bigger = np.empty(2 * stack.shape[0], dtype=np.int64)
-                            bigger[:top] = stack[:top]
-                            stack = bigger
+                        stack = grow(stack, top)
                         stack[top] = rn * cols + cn
                         top += 1
     return ret

@@ -7,13 +7,15 @@ Conventions (all functions):
   ``cell_size`` metres.
 * Nodata: NaN in a float DEM, and/or an explicit boolean ``valid`` mask (True = data). A pixel is valid
   when the mask says so *and* its value is finite. Integer DEMs need ``valid`` for their nodata value.
-* Outputs carry NaN (floats), -1 (D8 codes) or 0 (MFD proportions) at invalid pixels. Flow leaving the
-  grid or entering an invalid pixel leaves the network: the grid edge and nodata holes are outlets.
-* Direction numbering, counter-clockwise from east (pygeoprocessing's order): see
-  :data:`D8_OFFSETS` and :mod:`gep.routing.kernels`.
+* Outputs carry NaN (floats), -1 (D8 codes) or 0 (packed MFD directions) at invalid pixels. Flow leaving
+  the grid or entering an invalid pixel leaves the network: the grid edge and nodata holes are outlets.
+* Direction numbering, counter-clockwise from east (pygeoprocessing's order): see :data:`D8_OFFSETS`.
+* D8 directions are int8 codes; MFD directions are pygeoprocessing's packed int32 (eight 4-bit weights
+  q_k = (fd >> 4k) & 0xF, share q_k / sum q; 4 bytes a pixel), decoded by :func:`mfd_proportions`.
 
-The heavy lifting is in numba kernels (:mod:`gep.routing.kernels`); this module converts dtypes, builds
-the valid mask, checks arguments and dispatches.
+This module converts dtypes, builds the valid mask, checks arguments and dispatches to the numba kernels
+shared with InVEST SDR/NDR (:mod:`gep.routing.packed`, :mod:`gep.routing.rusle`), so that fill, slope,
+flow directions (pygeoprocessing's MFD weights and D8 flat tie-breaking) and LS are InVEST 3.20's.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from typing import Literal
 
 import numpy as np
 
-from gep.routing import kernels as _k
+from gep.routing import packed as _pk
+from gep.routing import rusle as _rusle
 
 D8_OFFSETS: dict[int, tuple[int, int]] = {
     0: (0, 1),  # E
@@ -35,11 +38,12 @@ D8_OFFSETS: dict[int, tuple[int, int]] = {
     6: (1, 0),  # S
     7: (1, 1),  # SE
 }
-"""D8 code -> (drow, dcol). Rows grow southward. Also the index of the first axis of MFD proportions."""
-D8_NODATA = _k.D8_NODATA
-"""D8 code of an invalid pixel (-1)."""
-D8_SINK = _k.D8_SINK
-"""D8 code of a pixel with no outflow (8); only occurs on a DEM that was not depression-filled."""
+"""D8 code -> (drow, dcol). Rows grow southward. Also k in the packed MFD weights and in
+:func:`mfd_proportions`."""
+D8_NODATA = -1
+"""D8 code of an invalid pixel."""
+D8_SINK = 8
+"""D8 code of a pixel with no outflow; only occurs on a DEM that was not depression-filled."""
 
 DEFAULT_L_MAX = 122.0
 """InVEST SDR's default cap on the slope-length factor L (``l_max``, dimensionless)."""
@@ -68,6 +72,12 @@ def _as_dem(dem: np.ndarray, valid: np.ndarray | None, name: str = "dem") -> tup
     return z, np.ascontiguousarray(ok)
 
 
+def _float_array(values: np.ndarray) -> np.ndarray:
+    """C-contiguous float32 (kept) or float64 (anything else) array of ``values``."""
+    arr = np.asarray(values)
+    return np.ascontiguousarray(arr, dtype=np.float32 if arr.dtype == np.float32 else np.float64)
+
+
 def _check_cell_size(cell_size: float) -> float:
     size = float(cell_size)
     if not np.isfinite(size) or size <= 0:
@@ -81,7 +91,7 @@ def fill_depressions(dem: np.ndarray, valid: np.ndarray | None = None, *, epsilo
 
     Priority-Flood (Barnes, Lehman & Mulla 2014, Computers & Geosciences 62:117-127), seeded from the
     valid pixels on the grid edge or next to nodata; each depression is raised to its spill (pour point)
-    elevation. Equivalent to pygeoprocessing.routing.fill_pits without a size limit.
+    elevation. pygeoprocessing.routing.fill_pits without a size limit (:func:`gep.routing.packed.fill_pits`).
 
     Args:
         dem: elevations (m), 2-D; NaN = nodata.
@@ -94,22 +104,26 @@ def fill_depressions(dem: np.ndarray, valid: np.ndarray | None = None, *, epsilo
         float64 filled elevations (m), NaN at invalid pixels.
     """
     z, ok = _as_dem(dem, valid)
-    return _k.priority_flood_fill(z, ok, bool(epsilon))
+    filled = _pk.fill_pits(z, ok, bool(epsilon))
+    filled[~ok] = np.nan
+    return filled
 
 
 # --------------------------------------------------------------------------- slope
 def gradient(dem: np.ndarray, cell_size: float, valid: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Horn (1981) 3x3 gradient (dz/dx toward east, dz/dy toward north; dimensionless m/m), edge and
-    nodata-adjacent pixels from the available neighbours (see :func:`gep.routing.kernels.horn_gradient`).
-    NaN at invalid pixels."""
+    """Horn (1981) 3x3 gradient (dz/dx toward east, dz/dy toward north; dimensionless m/m) with
+    pygeoprocessing.calculate_slope's rules at grid edges and next to nodata: a stencil row (column)
+    missing one end uses the difference with its middle pixel (one cell apart) at half weight, or with
+    the centre pixel times sqrt 2 when only a corner is left; missing rows drop out. NaN at invalid pixels.
+    """
     z, ok = _as_dem(dem, valid)
-    return _k.horn_gradient(z, ok, _check_cell_size(cell_size))
+    return _pk.horn_gradient(z, ok, _check_cell_size(cell_size))
 
 
 def slope(dem: np.ndarray, cell_size: float, valid: np.ndarray | None = None) -> np.ndarray:
     """Slope angle θ = atan(sqrt((dz/dx)^2 + (dz/dy)^2)) in radians, Horn's (1981) 3x3 method.
 
-    Edge pixels and pixels next to nodata use the available neighbours (one-sided differences), so no
+    Edge pixels and pixels next to nodata use the available neighbours (see :func:`gradient`), so no
     NaN bleeds from nodata into valid pixels. NaN at invalid pixels.
 
     Args:
@@ -120,7 +134,7 @@ def slope(dem: np.ndarray, cell_size: float, valid: np.ndarray | None = None) ->
 
 
 def slope_percent(dem: np.ndarray, cell_size: float, valid: np.ndarray | None = None) -> np.ndarray:
-    """Slope in percent, 100 tan θ (as pygeoprocessing.calculate_slope / InVEST). NaN at invalid."""
+    """Slope in percent, 100 tan θ (as pygeoprocessing.calculate_slope / InVEST), float64. NaN at invalid."""
     dzdx, dzdy = gradient(dem, cell_size, valid)
     return 100.0 * np.hypot(dzdx, dzdy)
 
@@ -145,13 +159,22 @@ def aspect_shape_factor(dzdx: np.ndarray, dzdy: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- flow direction
+def _d8_codes(fd: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """int8 D8 codes from packed single directions; valid pixels without outflow are sinks."""
+    codes = _pk.packed_to_d8_codes(fd)
+    codes[ok & (fd == 0)] = D8_SINK
+    return codes
+
+
 def flow_direction_d8(filled_dem: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
-    """D8 (steepest descent) flow direction with flats resolved toward their drain.
+    """D8 flow direction as pygeoprocessing.routing.flow_dir_d8 (:func:`gep.routing.packed.flow_dir_d8`).
 
     Steepest descent uses drop / distance (distance 1 for cardinal, sqrt 2 for diagonal neighbours);
-    ties go to the lowest code. Flats (equal-elevation pixels) flow along shortest paths to the flat's
-    lower edge; flats with no lower edge drain off the grid or into nodata at their edge/nodata pixels.
-    This follows pygeoprocessing.routing.flow_dir_d8. On a depression-filled DEM every valid pixel
+    ties go to the lowest code. Flats (equal-elevation pixels) drain through their pixels that have a lower
+    neighbour, by a breadth-first search from those drains (each flat pixel points to the neighbour that
+    first reached it along a shortest path, pygeoprocessing's tie-breaking); a flat with no lower edge
+    drains off the grid or into nodata from its edge/nodata pixels (toward the first such cardinal
+    neighbour in code order, else the first diagonal one). On a depression-filled DEM every valid pixel
     therefore drains to the grid edge or to nodata.
 
     Args:
@@ -164,101 +187,113 @@ def flow_direction_d8(filled_dem: np.ndarray, valid: np.ndarray | None = None) -
         DEM that was not filled.
     """
     z, ok = _as_dem(filled_dem, valid, "filled_dem")
-    kind, dist = _k.plateau_distances(z, ok)
-    return _k.d8_directions(z, ok, kind, dist)
+    return _d8_codes(_pk.flow_dir_d8(z, ok, _pk.BLOCK), ok)
 
 
-def flow_direction_mfd(
-    filled_dem: np.ndarray, valid: np.ndarray | None = None, *, quantize: bool = False
-) -> np.ndarray:
-    """Multiple flow direction proportions, InVEST/pygeoprocessing style (flow_dir_mfd).
+def flow_direction_mfd(filled_dem: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
+    """Multiple flow direction as pygeoprocessing.routing.flow_dir_mfd (used by InVEST SDR/NDR), packed.
 
     Each pixel sends flow to every lower neighbour k in proportion to w_k = (z - z_k) / L_k, with
     L_k = 1 for cardinal and sqrt 2 for diagonal neighbours (the downhill slope in units of the cell
     size; Freeman 1991 / Quinn et al. 1991 slope-weighted MFD with exponent 1, no contour-length term).
     Pixels on flats send flow to the neighbours on the flat that are nearer its drain, w_k = 1 / L_k;
-    flats with no lower edge send flow off the grid / into nodata from their edge pixels.
+    flats with no lower edge send flow off the grid / into nodata from their edge pixels. The weights are
+    stored as pygeoprocessing's 4-bit integers, q_k = floor(0.5 + 15 w_k / sum w), share q_k / sum q.
 
     Args:
         filled_dem: depression-filled elevations (m); NaN = nodata.
         valid: optional mask.
-        quantize: round proportions to InVEST's 4-bit integers (q = floor(0.5 + 15 p), p = q / sum q)
-            to reproduce InVEST's accumulation exactly; default False keeps exact proportions.
 
     Returns:
-        float32 array of shape (8, rows, cols): ``p[k, r, c]`` is the share of pixel (r, c)'s flow sent
-        toward neighbour k (:data:`D8_OFFSETS`). Shares toward off-grid or nodata neighbours are the
-        outflow leaving the area. Each valid non-sink pixel's shares sum to 1; invalid pixels and sinks
-        are all 0.
+        int32 packed directions (rows, cols): q_k = (fd >> 4k) & 0xF toward neighbour k
+        (:data:`D8_OFFSETS`); shares toward off-grid or nodata neighbours are the outflow leaving the area.
+        0 at invalid pixels and sinks (only on a DEM that was not filled). See :func:`mfd_proportions`.
     """
     z, ok = _as_dem(filled_dem, valid, "filled_dem")
-    kind, dist = _k.plateau_distances(z, ok)
-    return _k.mfd_proportions(z, ok, kind, dist, bool(quantize))
+    return _pk.flow_dir_mfd(z, ok)
+
+
+def mfd_proportions(directions: np.ndarray) -> np.ndarray:
+    """Shares of flow q_k / sum q toward the eight neighbours, from packed directions.
+
+    Returns:
+        float32 (8, rows, cols): ``p[k, r, c]`` is the share of pixel (r, c)'s flow sent toward neighbour k
+        (:data:`D8_OFFSETS`); each pixel with outflow sums to 1, the others are all 0.
+    """
+    fd = _packed(directions)
+    q = np.stack([(fd >> (4 * k)) & 0xF for k in range(8)]).astype(np.float32)
+    total = q.sum(axis=0)
+    np.divide(q, total, out=q, where=total > 0)
+    return q
+
+
+def _packed(directions: np.ndarray) -> np.ndarray:
+    fd = np.asarray(directions)
+    if fd.ndim != 2 or fd.dtype != np.int32:
+        raise ValueError(f"packed directions must be a 2-D int32 array, got {fd.dtype} of shape {fd.shape}")
+    return np.ascontiguousarray(fd)
 
 
 # --------------------------------------------------------------------------- accumulation
+def _accumulate(fd: np.ndarray, ok: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """acc = own weight + inflow over packed ``fd`` (0 outside ``ok``); valid pixels without outflow
+    (sinks) receive flow and pass none on. Raises ValueError on cycles."""
+    acc = np.where(ok, 1.0 if weights is None else weights, np.nan)
+    _pk.order_and_propagate(fd, acc)
+    return acc
+
+
 def flow_accumulation(
     directions: np.ndarray, weights: np.ndarray | None = None, valid: np.ndarray | None = None
 ) -> np.ndarray:
-    """Flow accumulation over D8 codes or MFD proportions, in topological order (no recursion).
+    """Flow accumulation over D8 codes or packed (MFD or D8) directions, in topological order.
 
     acc(i) = w(i) + sum over upstream neighbours j of p(j -> i) * acc(j), where p is 1 for the D8 target
-    (0 otherwise) or the MFD proportion. With ``weights=None`` (w = 1) it is the number of pixels
-    draining through each pixel *including itself* (InVEST's flow_accumulation_d8/mfd convention).
+    (0 otherwise) or the MFD share. With ``weights=None`` (w = 1) it is the number of pixels draining
+    through each pixel *including itself* (InVEST's flow_accumulation_d8/mfd convention).
 
     Args:
-        directions: int (rows, cols) D8 codes from :func:`flow_direction_d8`, or float (8, rows, cols)
-            MFD proportions from :func:`flow_direction_mfd`.
+        directions: int8 (rows, cols) D8 codes from :func:`flow_direction_d8`, or int32 packed directions
+            from :func:`flow_direction_mfd`.
         weights: optional float (rows, cols) per-pixel contribution (any unit; the result has the
             same unit); must be finite on valid pixels.
-        valid: optional mask, True = data. Default: D8 codes != -1; for MFD, pixels with any positive
-            proportion. MFD sinks (all proportions 0,
-            only on unfilled DEMs) are invalid by default; pass ``valid`` to include them.
+        valid: optional mask, True = data. Default: D8 codes != -1; packed directions != 0. Pixels of the
+            mask without outflow (D8 code 8, or packed 0: sinks, only on unfilled DEMs) receive flow and
+            pass none on; flow into a pixel outside the mask leaves.
 
     Returns:
         float64 (rows, cols) accumulation, NaN at invalid pixels.
 
     Raises:
-        ValueError: bad shapes, non-finite weights on valid pixels, or directions that form a cycle.
+        ValueError: bad shapes or dtypes, non-finite weights on valid pixels, or directions that form a cycle.
     """
     d = np.asarray(directions)
-    if d.ndim == 2:
-        shape = d.shape
-        if not np.issubdtype(d.dtype, np.integer):
-            raise ValueError(f"D8 directions must be integer codes, got dtype {d.dtype}")
+    if d.ndim == 2 and d.dtype == np.int8:
         ok = d != D8_NODATA
-        codes = np.ascontiguousarray(d, dtype=np.int8)
-    elif d.ndim == 3 and d.shape[0] == 8:
-        shape = d.shape[1:]
-        props = np.ascontiguousarray(d, dtype=np.float32)
-        ok = (props > 0).any(axis=0)
+        fd = _pk.d8_codes_to_packed(d)
+    elif d.ndim == 2 and d.dtype == np.int32:
+        ok = d != 0
+        fd = np.ascontiguousarray(d)
     else:
         raise ValueError(
-            f"directions must be D8 codes (rows, cols) or MFD proportions (8, rows, cols), got shape {d.shape}"
+            "directions must be int8 D8 codes (flow_direction_d8) or int32 packed directions "
+            f"(flow_direction_mfd), got {d.dtype} of shape {d.shape}"
         )
     if valid is not None:
         mask = np.asarray(valid, dtype=bool)
-        if mask.shape != shape:
-            raise ValueError(f"valid mask has shape {mask.shape}, expected {shape}")
-        ok = mask.copy()
-    ok = np.ascontiguousarray(ok)
-    if weights is None:
-        w = np.ones(shape, dtype=np.float64)
-    else:
-        w = np.ascontiguousarray(weights, dtype=np.float64)
-        if w.shape != shape:
-            raise ValueError(f"weights have shape {w.shape}, expected {shape}")
+        if mask.shape != d.shape:
+            raise ValueError(f"valid mask has shape {mask.shape}, expected {d.shape}")
+        ok = mask
+        fd = np.where(ok, fd, np.int32(0))
+    w = None
+    if weights is not None:
+        w = np.asarray(weights, dtype=np.float64)
+        if w.shape != d.shape:
+            raise ValueError(f"weights have shape {w.shape}, expected {d.shape}")
         bad = int(np.count_nonzero(ok & ~np.isfinite(w)))
         if bad:
             raise ValueError(f"weights are not finite on {bad} valid pixels")
-    if d.ndim == 2:
-        acc, done = _k.accumulate_d8(codes, ok, w)
-    else:
-        acc, done = _k.accumulate_mfd(props, ok, w)
-    n_valid = int(np.count_nonzero(ok))
-    if done < n_valid:
-        raise ValueError(f"flow directions form a cycle: {n_valid - done} pixels never drain")
-    return acc
+    return _accumulate(fd, ok, w)
 
 
 # --------------------------------------------------------------------------- routing bundle
@@ -270,7 +305,7 @@ class Routing:
         filled: depression-filled DEM (m), NaN at nodata.
         valid: boolean mask of valid pixels.
         method: "mfd" or "d8".
-        directions: int8 D8 codes (rows, cols) or float32 MFD proportions (8, rows, cols).
+        directions: int8 D8 codes (rows, cols) or int32 packed MFD directions (rows, cols).
         accumulation: float64 number of pixels draining through each pixel, including itself.
     """
 
@@ -282,12 +317,7 @@ class Routing:
 
 
 def route(
-    dem: np.ndarray,
-    valid: np.ndarray | None = None,
-    method: RoutingMethod = "mfd",
-    *,
-    fill: bool = True,
-    quantize_mfd: bool = False,
+    dem: np.ndarray, valid: np.ndarray | None = None, method: RoutingMethod = "mfd", *, fill: bool = True
 ) -> Routing:
     """Fill (optional), flow direction and unweighted flow accumulation of a DEM in one call.
 
@@ -295,42 +325,38 @@ def route(
         dem: elevations (m), NaN = nodata; valid: optional mask.
         method: "mfd" (InVEST SDR/NDR default) or "d8".
         fill: run :func:`fill_depressions` first (as InVEST does); pass False for an already filled DEM.
-        quantize_mfd: see :func:`flow_direction_mfd`.
     """
     if method not in ("mfd", "d8"):
         raise ValueError(f"method must be 'mfd' or 'd8', got {method!r}")
     z, ok = _as_dem(dem, valid)
-    filled = _k.priority_flood_fill(z, ok, False) if fill else np.where(ok, z, np.nan)
-    kind, dist = _k.plateau_distances(filled, ok)
-    if method == "d8":
-        directions = _k.d8_directions(filled, ok, kind, dist)
-        acc, done = _k.accumulate_d8(directions, ok, np.ones(z.shape))
-    else:
-        directions = _k.mfd_proportions(filled, ok, kind, dist, bool(quantize_mfd))
-        acc, done = _k.accumulate_mfd(directions, ok, np.ones(z.shape))
-    if done < int(np.count_nonzero(ok)):  # pragma: no cover - impossible with these directions
-        raise RuntimeError("internal error: flow directions form a cycle")
+    filled = _pk.fill_pits(z, ok) if fill else z.copy()
+    filled[~ok] = np.nan
+    fd = _pk.flow_dir_d8(filled, ok, _pk.BLOCK) if method == "d8" else _pk.flow_dir_mfd(filled, ok)
+    acc = _accumulate(fd, ok, None)
+    directions = _d8_codes(fd, ok) if method == "d8" else fd
     return Routing(filled=filled, valid=ok, method=method, directions=directions, accumulation=acc)
 
 
 # --------------------------------------------------------------------------- RUSLE LS
+def _m_and_s(slope_pct: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    p = np.asarray(slope_pct, dtype=np.float64)
+    m, s = _rusle.m_and_s(np.ascontiguousarray(p.ravel()))
+    return m.reshape(p.shape), s.reshape(p.shape)
+
+
 def m_exponent(slope_pct: np.ndarray | float) -> np.ndarray:
     """RUSLE slope-length exponent m from percent slope, as InVEST SDR (``_calculate_ls_factor``, table
     after Oliveira et al. 2013): 0.2 for slope <= 1 %, 0.3 for <= 3.5 %, 0.4 for <= 5 %, 0.5 for
     <= 9 %, and above 9 % m = β/(1+β) with β = (sin θ / 0.0896) / (3 (sin θ)^0.8 + 0.56)
     (McCool et al. 1989, Trans. ASAE 32(5):1571). NaN stays NaN."""
-    p = np.atleast_1d(np.asarray(slope_pct, dtype=np.float64))
-    out = _k.m_exponent_array(np.ascontiguousarray(p), np.ascontiguousarray(np.isfinite(p)))
-    return out.reshape(np.shape(slope_pct))
+    return _m_and_s(slope_pct)[0]
 
 
 def s_factor(slope_pct: np.ndarray | float) -> np.ndarray:
     """RUSLE slope steepness factor S from percent slope (McCool et al. 1987, Trans. ASAE 30(5):1387;
     used by InVEST SDR): S = 10.8 sin θ + 0.03 for slope < 9 %, S = 16.8 sin θ - 0.50 for slope >= 9 %,
     θ = atan(slope_pct / 100). Dimensionless; NaN stays NaN."""
-    p = np.atleast_1d(np.asarray(slope_pct, dtype=np.float64))
-    out = _k.s_factor_array(np.ascontiguousarray(p), np.ascontiguousarray(np.isfinite(p)))
-    return out.reshape(np.shape(slope_pct))
+    return _m_and_s(slope_pct)[1]
 
 
 def ls_from_slope_and_accumulation(
@@ -350,7 +376,8 @@ def ls_from_slope_and_accumulation(
         L = ((A + D²)^(m+1) - A^(m+1)) / (D^(m+2) · x^m · 22.13^m),   L = min(L, l_max)
         LS = L · S
 
-    D = cell size (m), m = :func:`m_exponent`, S = :func:`s_factor`, 22.13 m = the USLE unit plot length.
+    D = cell size (m), m = :func:`m_exponent`, S = :func:`s_factor`, 22.13 m = the USLE unit plot length
+    (kernel: :func:`gep.routing.rusle.ls_into`, shared with InVEST SDR).
 
     Variants (they agree where the upstream area is 0, i.e. flow accumulation 1):
 
@@ -372,26 +399,25 @@ def ls_from_slope_and_accumulation(
         float64 dimensionless LS, NaN where any input is nodata.
     """
     size = _check_cell_size(cell_size)
-    pct = np.ascontiguousarray(slope_pct, dtype=np.float64)
-    acc = np.ascontiguousarray(flow_accumulation, dtype=np.float64)
-    if pct.shape != acc.shape:
-        raise ValueError(f"slope has shape {pct.shape} but flow accumulation has {acc.shape}")
+    pct = _float_array(slope_pct)
+    acc = _float_array(flow_accumulation)
+    if pct.ndim != 2 or pct.shape != acc.shape:
+        raise ValueError(f"slope has shape {pct.shape} but flow accumulation has {acc.shape} (2-D, equal)")
     if not l_max > 0:
         raise ValueError(f"l_max must be positive, got {l_max!r}")
     if variant == "invest":
-        xfac = np.abs(np.sin(np.arctan(pct / 100.0))) + np.abs(np.cos(np.arctan(pct / 100.0)))
-        sqrt_area = True
+        xfac = _rusle.NO_ASPECT
     elif variant == "desmet_govers":
         if aspect_factor is None:
             raise ValueError("variant 'desmet_govers' needs aspect_factor (see aspect_shape_factor)")
         xfac = np.ascontiguousarray(aspect_factor, dtype=np.float64)
         if xfac.shape != pct.shape:
             raise ValueError(f"aspect_factor has shape {xfac.shape}, expected {pct.shape}")
-        sqrt_area = False
     else:
         raise ValueError(f"variant must be 'invest' or 'desmet_govers', got {variant!r}")
-    ok = np.ascontiguousarray(np.isfinite(pct) & np.isfinite(acc) & np.isfinite(xfac))
-    return _k.ls_kernel(pct, acc, np.ascontiguousarray(xfac), ok, size, float(l_max), sqrt_area)
+    out = np.empty(pct.shape, dtype=np.float64)
+    _rusle.ls_into(out, pct, acc, xfac, size, float(l_max), variant == "invest")
+    return out
 
 
 def ls_factor(
@@ -403,15 +429,15 @@ def ls_factor(
     valid: np.ndarray | None = None,
     variant: LsVariant = "invest",
     fill: bool = True,
-    quantize_mfd: bool = False,
     routing: Routing | None = None,
 ) -> np.ndarray:
-    """Dimensionless RUSLE LS factor of a DEM, following InVEST SDR.
+    """Dimensionless RUSLE LS factor of a DEM, as InVEST SDR computes it.
 
-    Pipeline (as InVEST SDR): fill depressions; percent slope by Horn's method on the filled DEM; flow
-    direction (MFD or D8) and flow accumulation F on the filled DEM; then
+    Pipeline (as InVEST SDR): fill depressions; percent slope by Horn's method on the filled DEM (float32,
+    as InVEST's slope raster); flow direction (MFD or D8) and flow accumulation F on the filled DEM; then
     :func:`ls_from_slope_and_accumulation` (Desmet & Govers 1996 L capped at ``l_max``, McCool et al.
-    1987 S, InVEST's m table).
+    1987 S, InVEST's m table). Every step uses the kernels of :mod:`gep.invest.sdr`, so with
+    ``variant="invest"`` the result is InVEST's ``ls.tif`` up to float32 rounding of L·S.
 
     Args:
         dem: elevations (m), 2-D, NaN = nodata.
@@ -421,7 +447,6 @@ def ls_factor(
         valid: optional mask, True = data.
         variant: "invest" (default) or "desmet_govers", see :func:`ls_from_slope_and_accumulation`.
         fill: fill depressions first (default True, as InVEST).
-        quantize_mfd: use InVEST's 4-bit MFD proportions (see :func:`flow_direction_mfd`).
         routing: a :class:`Routing` already computed for this DEM (reused instead of routing again).
 
     Returns:
@@ -429,12 +454,14 @@ def ls_factor(
     """
     size = _check_cell_size(cell_size)
     if routing is None:
-        routing = route(dem, valid, method, fill=fill, quantize_mfd=quantize_mfd)
+        routing = route(dem, valid, method, fill=fill)
     elif routing.accumulation.shape != np.shape(dem):
         raise ValueError(f"routing is for shape {routing.accumulation.shape}, dem has {np.shape(dem)}")
-    dzdx, dzdy = _k.horn_gradient(routing.filled, routing.valid, size)
-    pct = 100.0 * np.hypot(dzdx, dzdy)
-    aspect = aspect_shape_factor(dzdx, dzdy) if variant == "desmet_govers" else None
+    # InVEST's slope raster is float32; its m and S tables switch at exactly 1, 3.5, 5 and 9 %
+    pct = _pk.slope_percent(routing.filled, routing.valid, size)
+    aspect = None
+    if variant == "desmet_govers":
+        aspect = aspect_shape_factor(*_pk.horn_gradient(routing.filled, routing.valid, size))
     return ls_from_slope_and_accumulation(
         pct, routing.accumulation, size, l_max=l_max, variant=variant, aspect_factor=aspect
     )
