@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ from affine import Affine
 
 FIXTURES = Path(__file__).parent / "fixtures" / "invest"
 REFERENCE = FIXTURES / "reference"
+ROUTED_FIXTURES = FIXTURES / "sdr_ndr"
 CRS = "EPSG:4549"
 
 
@@ -60,3 +62,23 @@ def assert_table_matches(ours: Path, reference: Path, rtol: float) -> None:
             assert np.allclose(x[ok], y[ok], rtol=rtol, atol=1e-9), (column, x, y)
         else:
             assert a[column].astype(str).tolist() == b[column].astype(str).tolist(), column
+
+
+def routed_args(case: str) -> dict:
+    """The ``args`` of an SDR/NDR fixture datastack, with file names made absolute."""
+    data = json.loads((ROUTED_FIXTURES / "inputs" / f"{case}.json").read_text())
+    args = dict(data["args"])
+    for key, value in args.items():
+        if isinstance(value, str) and value.endswith((".tif", ".gpkg", ".csv")):
+            args[key] = str(ROUTED_FIXTURES / "inputs" / value)
+    return args
+
+
+def read_nan(path: Path) -> np.ndarray:
+    """Band 1 as float64 with the nodata value turned into NaN."""
+    with rasterio.open(path) as src:
+        arr = src.read(1).astype(np.float64)
+        nodata = src.nodata
+    if nodata is not None:
+        arr[np.isclose(arr, nodata)] = np.nan
+    return arr

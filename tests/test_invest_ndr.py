@@ -7,7 +7,6 @@ onto the 30 m DEM grid, as InVEST does.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -15,35 +14,18 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
-import rasterio
 
 from gep.invest import ndr
 from gep.problems import GepInputError
 from gep.routing.recursions import effective_retention
+from invest_helpers import ROUTED_FIXTURES as FIX
+from invest_helpers import read_nan as _read
+from invest_helpers import routed_args as _args
 
-FIX = Path(__file__).parent / "fixtures" / "invest" / "sdr_ndr"
 EAST, WEST = 1 << 0, 1 << 16  # packed single-direction flow (code 0 = E, code 4 = W)
 CLASS0 = np.zeros((1, 3), dtype=np.int32)  # every pixel of the strips is class 0 of the tables below
 EFF = np.array([0.8], dtype=np.float32)  # retention efficiency of class 0
 CRIT = np.array([30.0], dtype=np.float32)  # critical length of class 0 (m)
-
-
-def _args(case: str) -> dict:
-    data = json.loads((FIX / "inputs" / f"{case}.json").read_text())
-    args = dict(data["args"])
-    for key, value in args.items():
-        if isinstance(value, str) and value.endswith((".tif", ".gpkg", ".csv")):
-            args[key] = str(FIX / "inputs" / value)
-    return args
-
-
-def _read(path: Path) -> np.ndarray:
-    with rasterio.open(path) as src:
-        arr = src.read(1).astype(np.float64)
-        nodata = src.nodata
-    if nodata is not None:
-        arr[np.isclose(arr, nodata)] = np.nan
-    return arr
 
 
 NDR_RASTERS = [

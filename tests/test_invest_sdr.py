@@ -8,41 +8,23 @@ watershed layer that leaves a corner uncovered, and table classes (6, 9) absent 
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 import numpy as np
 import pyogrio
 import pytest
-import rasterio
 
 from gep.invest import sdr
 from gep.problems import GepInputError
 from gep.routing import packed as pk
 from gep.routing.distance import distance_to_channel
 from gep.routing.recursions import sediment_deposition
+from invest_helpers import ROUTED_FIXTURES as FIX
+from invest_helpers import read_nan as _read
+from invest_helpers import routed_args as _args
 
-FIX = Path(__file__).parent / "fixtures" / "invest" / "sdr_ndr"
 E, SE, S = 0, 7, 6  # pygeoprocessing direction codes
-
-
-def _args(case: str) -> dict:
-    data = json.loads((FIX / "inputs" / f"{case}.json").read_text())
-    args = dict(data["args"])
-    for key, value in args.items():
-        if isinstance(value, str) and value.endswith((".tif", ".gpkg", ".csv")):
-            args[key] = str(FIX / "inputs" / value)
-    return args
-
-
-def _read(path: Path) -> np.ndarray:
-    with rasterio.open(path) as src:
-        arr = src.read(1).astype(np.float64)
-        nodata = src.nodata
-    if nodata is not None:
-        arr[np.isclose(arr, nodata)] = np.nan
-    return arr
 
 
 def _packed(codes_to_q: dict[int, int]) -> int:
