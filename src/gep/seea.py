@@ -9,6 +9,8 @@ block, labelled, and left out of the monetary total.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -62,18 +64,18 @@ def ecosystem_index(landcover: np.ndarray | None, classes: pd.DataFrame | None, 
 
 
 class SupplyTables:
-    """Builds the supply tables one item at a time, so an item's arrays can be dropped once added."""
+    """Builds the supply tables one item at a time from the item's totals per ecosystem type, so its
+    per-pixel arrays can be dropped once summed (:class:`gep.engine.tally.Tally` gives the totals)."""
 
-    def __init__(self, landcover: np.ndarray | None, classes: pd.DataFrame | None, inside: np.ndarray):
-        index, self.labels = ecosystem_index(landcover, classes, inside.shape)
-        self._keep = inside & (index >= 0)
-        self._eco = index[self._keep]
+    def __init__(self, labels: Sequence[str] = (*ECOSYSTEM_TYPES, "unclassified")):
+        self.labels = list(labels)
         self._physical: list[dict] = []
         self._money: list[dict] = []
 
-    def add(self, run) -> None:
-        """Add the physical and monetary rows of one item run."""
-        item = load_catalog().item(run.service.item_id)
+    def add(self, item_id: str, unit: str, physical: Sequence[float], value_yuan: Sequence[float]) -> None:
+        """Add the physical row (in ``unit``) and the monetary row (yuan) of one item, given its totals
+        per ecosystem type (aligned with ``labels``)."""
+        item = load_catalog().item(item_id)
         base = {
             "section": "seea" if item.in_seea else "memorandum: not an ecosystem service in SEEA EA",
             "seea_code": item.seea_code if item.in_seea else "",
@@ -83,14 +85,12 @@ class SupplyTables:
             "item_name_zh": item.name_zh,
             "item_name_en": item.name_en,
         }
-        for rows, array, unit in (
-            (self._physical, run.result.physical, run.result.unit),
-            (self._money, run.result.value_yuan, "yuan"),
-        ):
-            values = np.nan_to_num(np.asarray(array, dtype=np.float64)[self._keep])
-            sums = np.bincount(self._eco, weights=values, minlength=len(self.labels))
-            row = {**base, "unit": unit, **{label: float(v) for label, v in zip(self.labels, sums, strict=True)}}
-            row["total_supply"] = float(sums.sum())
+        for rows, sums, row_unit in ((self._physical, physical, unit), (self._money, value_yuan, "yuan")):
+            totals = np.asarray(sums, dtype=np.float64)
+            if totals.shape != (len(self.labels),):
+                raise ValueError(f"{item_id}: {totals.size} ecosystem totals, expected {len(self.labels)}")
+            row = {**base, "unit": row_unit, **{label: float(v) for label, v in zip(self.labels, totals, strict=True)}}
+            row["total_supply"] = float(totals.sum())
             rows.append(row)
 
     def tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -115,14 +115,6 @@ class SupplyTables:
                     total[label] = float(seea[label].sum())
             monetary = pd.concat([monetary, pd.DataFrame([total])], ignore_index=True)
         return physical, monetary
-
-
-def supply_tables(runs, landcover: np.ndarray | None, classes: pd.DataFrame | None, inside: np.ndarray):
-    """(physical, monetary) supply tables for the pixels in ``inside``; see the module docstring."""
-    builder = SupplyTables(landcover, classes, inside)
-    for run in runs:
-        builder.add(run)
-    return builder.tables()
 
 
 def _order(frame: pd.DataFrame, labels: list[str]) -> pd.DataFrame:

@@ -48,7 +48,12 @@ class RegionIndex:
 
     def region_sums(self, values: np.ndarray) -> dict[str, float]:
         """Sum of ``values`` (NaN counted as 0) over each region including its descendants."""
-        totals = dict(zip(self.codes, self.unit_sums(values).tolist(), strict=True))
+        return self.totals_from_units(self.unit_sums(values))
+
+    def totals_from_units(self, unit_totals: np.ndarray) -> dict[str, float]:
+        """Per region the total including its descendants, from per-unit totals (one per code, the
+        unit's own pixels only)."""
+        totals = dict(zip(self.codes, np.asarray(unit_totals, dtype=np.float64).tolist(), strict=True))
         # children come after parents in ``codes``: walking backwards, a region's total is complete
         # (its descendants were added) before it is added to its parent
         for code, parent in zip(reversed(self.codes), reversed(self.parents), strict=True):

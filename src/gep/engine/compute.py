@@ -18,15 +18,15 @@ flight, so a consumer that writes and drops each item holds a bounded number of 
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
+from numba import njit
 
 from gep.inputs.prepare import PreparedInputs
 from gep.parameters import ParameterSet
@@ -35,8 +35,6 @@ from gep.services.registry import Service, services
 
 DEFAULT_CHUNK_ROWS = 512
 """Rows per block of a per-pixel service (512 rows × 5,700 columns ≈ 23 MB per float64 layer at 30 m)."""
-ROUTE_IN_PROCESS_PIXELS = 4_000_000
-"""Grids of at least this many pixels route ``ls_factor`` in a child process (local backend)."""
 DEFAULT_LOOKAHEAD = 2
 """Items computed ahead of the one being consumed (local backend)."""
 Progress = Callable[[str, float], None]
@@ -261,9 +259,28 @@ def _merge(base: ServiceResult, regional: ServiceResult, mask: np.ndarray) -> Se
     )
 
 
+@njit(cache=True, nogil=True)
+def _mask_into(values: np.ndarray, inside: np.ndarray, out: np.ndarray) -> None:
+    rows, cols = out.shape
+    for r in range(rows):
+        for c in range(cols):
+            out[r, c] = values[r, c] if inside[r, c] else np.nan
+
+
 def _mask_outside(result: ServiceResult, inside: np.ndarray) -> ServiceResult:
+    """``result`` with every array as a new float64 array of the block's shape, NaN outside the
+    account (one pass per distinct array; an array shared by several fields is converted once)."""
+    done: dict[int, np.ndarray] = {}
+
     def clean(a: np.ndarray) -> np.ndarray:
-        return np.where(inside, np.asarray(a, dtype=np.float64), np.nan)
+        if id(a) not in done:
+            values = np.asarray(a)
+            if values.dtype == np.bool_:
+                values = values.astype(np.float64)
+            out = np.empty(inside.shape, dtype=np.float64)
+            _mask_into(np.broadcast_to(values, inside.shape), inside, out)
+            done[id(a)] = out
+        return done[id(a)]
 
     components = tuple(
         replace(c, physical=clean(c.physical), value_yuan=clean(c.value_yuan)) for c in result.components
@@ -311,34 +328,17 @@ def assemble(plan: ItemPlan, parts: Sequence[ServiceResult], shape: tuple[int, i
 
 class LocalBackend:
     """Blocks on a thread pool of ``workers`` threads (default: the CPU count); ``workers=1`` runs
-    everything in the calling thread.
-
-    The routing behind ``ls_factor`` runs in numba kernels that hold the GIL, so with several workers
-    and a grid of at least :data:`ROUTE_IN_PROCESS_PIXELS` pixels it runs in a forked child process,
-    in parallel with the other items (same function, same result)."""
+    everything in the calling thread. The routing behind ``ls_factor`` runs in numba kernels that
+    release the GIL, so on the pool it overlaps the items that do not need it."""
 
     def __init__(self, workers: int | None = None, lookahead: int = DEFAULT_LOOKAHEAD):
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.lookahead = lookahead
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="gep") if self.workers > 1 else None
-        self._process: ProcessPoolExecutor | None = None
         self._derived: Future | None = None
 
     def derived(self, prepared: PreparedInputs, names: set[str]) -> None:
-        if not names:
-            return
-        pixels = prepared.grid.width * prepared.grid.height
-        if names == {"ls_factor"} and self.workers > 1 and pixels >= ROUTE_IN_PROCESS_PIXELS and _can_fork():
-            self._process = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
-            routed = self._process.submit(
-                ls_factor_layer,
-                prepared.layers["dem"].data,
-                prepared.index.inside,
-                prepared.grid.resolution,
-                str(prepared.options.get("ls_routing", "mfd")),
-            )
-            self._derived = self._run(lambda: {"ls_factor": routed.result()})
-        else:
+        if names:
             self._derived = self._run(derived_layers, prepared, names)
 
     def submit(self, plan: ItemPlan) -> list[BlockFuture]:
@@ -364,12 +364,6 @@ class LocalBackend:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
-        if self._process is not None:
-            self._process.shutdown(wait=True, cancel_futures=True)
-
-
-def _can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods()
 
 
 # --------------------------------------------------------------------------------------------------

@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import replace
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,16 +26,64 @@ from gep.catalog import load_catalog
 from gep.engine.cog import write_cog
 from gep.engine.compute import ItemRun
 from gep.engine.provenance import build_provenance
+from gep.engine.tally import ArraySums, PixelTotal, Tally
 from gep.inputs.prepare import PreparedInputs
 from gep.reports import write_reports
-from gep.seea import SupplyTables
+from gep.seea import SupplyTables, ecosystem_index
 
 Progress = Callable[[str, float], None]
 FLOAT_FORMAT = "%.12g"
 """Number format of CSV outputs: 12 significant digits, the same bytes on every run."""
+ACCOUNT_COLUMNS = (
+    "year",
+    "region_code",
+    "region_name",
+    "level",
+    "category",
+    "item",
+    "item_name_zh",
+    "item_name_en",
+    "component",
+    "physical_quantity",
+    "physical_unit",
+    "value_yuan",
+    "method",
+    "profile",
+)
+"""Columns of ``account.csv``, in order."""
+WRITER_THREADS = 2
+"""Threads that write an item's maps and sum its arrays while the next items compute."""
 
 
-def account_rows(prepared: PreparedInputs, runs: list[ItemRun]) -> pd.DataFrame:
+@dataclass(frozen=True)
+class ItemSums:
+    """An item's sums, without its per-pixel arrays: per part (the main quantity, component "", then
+    each component) its name, physical unit, and the sums of its physical and value arrays."""
+
+    item_id: str
+    parts: tuple[tuple[str, str, ArraySums, ArraySums], ...]
+
+
+def item_sums(tally: Tally, run: ItemRun) -> ItemSums:
+    """Sum every array of ``run`` by unit × ecosystem and by zone (one pass per array)."""
+    result = run.result
+    done: dict[int, ArraySums] = {}
+
+    def sums(array: np.ndarray) -> ArraySums:
+        if id(array) not in done:
+            done[id(array)] = tally.sums(array)
+        return done[id(array)]
+
+    parts = [("", result.unit, result.physical, result.value_yuan)] + [
+        (c.name, c.unit, c.physical, c.value_yuan) for c in result.components
+    ]
+    return ItemSums(
+        run.service.item_id,
+        tuple((name, unit, sums(physical), sums(value)) for name, unit, physical, value in parts),
+    )
+
+
+def account_rows(prepared: PreparedInputs, summed: Iterable[ItemSums]) -> pd.DataFrame:
     """The long account table: one row per region or zone × item × component."""
     catalog = load_catalog()
     index = prepared.index
@@ -43,14 +93,11 @@ def account_rows(prepared: PreparedInputs, runs: list[ItemRun]) -> pd.DataFrame:
     targets = [(r.code, r.name, r.level) for r in regions.regions] + [
         (z.code, z.name, "zone") for z in regions.zones if z.code in index.zone_masks
     ]
-    for run in runs:
-        item = catalog.item(run.service.item_id)
-        parts = [("", run.result.unit, run.result.physical, run.result.value_yuan)] + [
-            (c.name, c.unit, c.physical, c.value_yuan) for c in run.result.components
-        ]
-        for component, unit, physical, value in parts:
-            physical_sums = {**index.region_sums(physical), **index.zone_sums(physical)}
-            value_sums = {**index.region_sums(value), **index.zone_sums(value)}
+    for item_summed in summed:
+        item = catalog.item(item_summed.item_id)
+        for component, unit, physical, value in item_summed.parts:
+            physical_sums = {**physical.regions(index), **physical.zones}
+            value_sums = {**value.regions(index), **value.zones}
             for code, name, level in targets:
                 rows.append(
                     {
@@ -70,7 +117,7 @@ def account_rows(prepared: PreparedInputs, runs: list[ItemRun]) -> pd.DataFrame:
                         "profile": prepared.profile_id,
                     }
                 )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=ACCOUNT_COLUMNS)
 
 
 def method_rows(prepared: PreparedInputs, runs: list[ItemRun]) -> pd.DataFrame:
@@ -152,6 +199,7 @@ def region_checks(prepared: PreparedInputs, account: pd.DataFrame) -> list[dict]
     index = prepared.index
     regions = prepared.regions
     main = account[(account["component"] == "") & (account["level"] != "zone")]
+    unit_pixels = np.bincount(index.unit_index[index.unit_index >= 0], minlength=len(index.codes))
     for region in regions.regions:
         children = regions.children(region.code)
         if not children:
@@ -169,7 +217,7 @@ def region_checks(prepared: PreparedInputs, account: pd.DataFrame) -> list[dict]
                     "parent_yuan": parent,
                     "children_yuan": total_children,
                     "residual_yuan": remainder,
-                    "own_pixels": int((index.unit_index == index.codes.index(region.code)).sum()),
+                    "own_pixels": int(unit_pixels[index.codes.index(region.code)]),
                 }
             )
     return checks
@@ -202,44 +250,17 @@ def write_outputs(
     try:
         maps = staging / "maps"
         maps.mkdir()
-        grid = prepared.grid
         synthetic = bool(prepared.synthetic_inputs) or prepared.spec.account.synthetic
-        supply = SupplyTables(
-            prepared.layers["landcover"].data if "landcover" in prepared.layers else None,
-            prepared.classes,
-            prepared.index.inside,
-        )
-        tables, kept = [], []
-        for n, run in enumerate(runs):
-            # one item at a time: maps, sums and supply rows, then its arrays are dropped
-            report(f"maps {run.service.item_id}", n / max(1, len(prepared.computable_items)))
-            tags = {
-                "ITEM": run.service.item_id,
-                "PROFILE": prepared.profile_id,
-                "YEAR": str(prepared.spec.account.year),
-                "GEP_VERSION": __version__,
-                "SYNTHETIC": "yes" if synthetic else "no",
-            }
-            write_cog(
-                maps / f"{run.service.item_id}_physical.tif",
-                run.result.physical,
-                grid,
-                {**tags, "UNIT": f"{run.result.unit} per pixel"},
-            )
-            write_cog(
-                maps / f"{run.service.item_id}_value.tif",
-                run.result.value_yuan,
-                grid,
-                {**tags, "UNIT": "yuan per pixel"},
-            )
-            tables.append(account_rows(prepared, [run]))
-            supply.add(run)
-            kept.append(without_arrays(run))
+        kept, summed, density = _write_items(prepared, runs, maps, synthetic, report)
         runs = kept
         report("tables", 0.9)
-        account = pd.concat(tables, ignore_index=True) if tables else account_rows(prepared, [])
+        account = account_rows(prepared, summed)
         account.to_csv(staging / "account.csv", index=False, float_format=FLOAT_FORMAT, encoding="utf-8-sig")
         method_rows(prepared, runs).to_csv(staging / "methods.csv", index=False, encoding="utf-8-sig")
+        supply = SupplyTables()
+        for item_summed in summed:
+            main = item_summed.parts[0]
+            supply.add(item_summed.item_id, main[1], main[2].ecosystems(), main[3].ecosystems())
         physical, monetary = supply.tables()
         physical.to_csv(
             staging / "seea_supply_physical.csv", index=False, float_format=FLOAT_FORMAT, encoding="utf-8-sig"
@@ -264,14 +285,66 @@ def write_outputs(
             (staging / name).write_text(text, encoding="utf-8")
         if reports:
             report("reports", 0.95)
-            boundaries = prepared.regions.to_crs(grid.crs).to_geodataframe()
-            write_reports(Account.load(staging), lang=lang, boundaries=boundaries)
+            boundaries = prepared.regions.to_crs(prepared.grid.crs).to_geodataframe()
+            import inspect  # TEMPORARY until reports accept density
+
+            kwargs = {"density": density} if "density" in inspect.signature(write_reports).parameters else {}
+            write_reports(Account.load(staging), lang=lang, boundaries=boundaries, **kwargs)
         _replace_dir(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     report("done", 1.0)
     return out_dir
+
+
+def _write_items(
+    prepared: PreparedInputs, runs: Iterable[ItemRun], maps: Path, synthetic: bool, report: Progress
+) -> tuple[list[ItemRun], list[ItemSums], np.ndarray | None]:
+    """Write each item's two maps and sum its arrays, on :data:`WRITER_THREADS` threads while the next
+    items compute; at most two items are held here at a time. Returns the runs without their arrays,
+    the items' sums (in run order) and the GEP density (yuan/hm², NaN where no item has a value; None
+    without items)."""
+    grid = prepared.grid
+    landcover = prepared.layers["landcover"].data if "landcover" in prepared.layers else None
+    ecosystems, labels = ecosystem_index(landcover, prepared.classes, grid.shape)
+    tally = Tally(prepared.index, ecosystems, len(labels))
+    total = PixelTotal(grid.shape)
+    kept: list[ItemRun] = []
+    sum_futures: list[Future] = []
+    in_flight: deque[list[Future]] = deque()
+    with ThreadPoolExecutor(WRITER_THREADS, thread_name_prefix="gep-write") as pool:
+        for n, run in enumerate(runs):
+            item_id = run.service.item_id
+            result = run.result
+            report(f"maps {item_id}", n / max(1, len(prepared.computable_items)))
+            tags = {
+                "ITEM": item_id,
+                "PROFILE": prepared.profile_id,
+                "YEAR": str(prepared.spec.account.year),
+                "GEP_VERSION": __version__,
+                "SYNTHETIC": "yes" if synthetic else "no",
+            }
+            physical_tags = {**tags, "UNIT": f"{result.unit} per pixel"}
+            value_tags = {**tags, "UNIT": "yuan per pixel"}
+            futures = [
+                pool.submit(item_sums, tally, run),
+                pool.submit(write_cog, maps / f"{item_id}_physical.tif", result.physical, grid, physical_tags),
+                pool.submit(write_cog, maps / f"{item_id}_value.tif", result.value_yuan, grid, value_tags),
+            ]
+            sum_futures.append(futures[0])
+            in_flight.append(futures)
+            total.add(result.value_yuan)
+            kept.append(without_arrays(run))
+            del run, result
+            while len(in_flight) > 1:  # the previous item must be written before the next is taken
+                for future in in_flight.popleft():
+                    future.result()
+        for futures in in_flight:
+            for future in futures:
+                future.result()
+    summed = [future.result() for future in sum_futures]
+    return kept, summed, total.per_hectare(grid.pixel_area_m2) if kept else None
 
 
 def build_summary(prepared: PreparedInputs, account: pd.DataFrame, checks: list[dict], synthetic: bool) -> dict:
