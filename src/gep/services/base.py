@@ -121,8 +121,10 @@ class ServiceContext:
         return map_classes(self.layers["landcover"], self.classes[column], nodata)
 
     def region_mask(self, code: str) -> np.ndarray:
-        """Boolean mask of the pixels of region ``code`` (itself and its descendants)."""
-        return np.isin(self.unit_index, np.asarray(self.region_units[code], dtype=np.int32))
+        """Boolean mask of the pixels of region ``code`` (itself and its descendants), in one pass."""
+        from gep.services.kernels import unit_member  # local import keeps base free of numba
+
+        return unit_member(self.unit_index, self.region_units[code], len(self.unit_codes))
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,9 @@ What is checked, and by which helper:
 - parameters: :func:`check_parameters`.
 
 It also holds the small helpers the checks and services share: land-cover codes and nodata
-(:func:`landcover_codes`, :func:`landcover_nodata`, :func:`present_classes`, :func:`ecosystem_codes`),
-:func:`inside_only`, :func:`nodata_note`, :func:`region_code_text` and :func:`listed`.
+(:func:`landcover_codes`, :func:`landcover_ints`, :func:`landcover_nodata`, :func:`class_mask`,
+:func:`present_classes`, :func:`ecosystem_codes`),
+:func:`inside_only`, :func:`nodata_note`, :func:`missing_note`, :func:`region_code_text` and :func:`listed`.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import pandas as pd
 from gep.i18n import Text
 from gep.problems import GepInputError, Problem, error
 from gep.services.base import ServiceContext, ServiceDeclaration
+from gep.services.kernels import class_counts, class_member
 
 CLASS_TABLE = "landcover_params"
 """Name of the land-cover class table, used as the ``source`` of class-table problems."""
@@ -115,6 +117,11 @@ def nodata_note(ctx: ServiceContext, valid: np.ndarray, what: str | None = None)
     the note speaks of "an input".
     """
     missing = int(np.count_nonzero(np.asarray(ctx.inside, dtype=bool) & ~np.asarray(valid, dtype=bool)))
+    return missing_note(missing, what)
+
+
+def missing_note(missing: int, what: str | None = None) -> list[str]:
+    """:func:`nodata_note` from the count of ``missing`` pixels (for services that count them in a kernel)."""
     if not missing:
         return []
     if what is None:  # the wording the air and climate services have always used
@@ -138,22 +145,39 @@ def require_layers(
 
 
 def landcover_codes(ctx: ServiceContext) -> np.ndarray:
-    """The ``landcover`` layer as int64 class codes, -1 where there is no data (negative or NaN)."""
+    """The ``landcover`` layer as int64 class codes, -1 where there is no data (negative or NaN).
+
+    A new array; :func:`landcover_ints` avoids the copy when the layer is already integer."""
     raw = np.asarray(ctx.layers["landcover"])
-    codes = (np.where(np.isfinite(raw), raw, -1) if raw.dtype.kind == "f" else raw).astype(np.int64)
+    if raw.dtype.kind in "iu":
+        codes = raw.astype(np.int64)
+        return np.maximum(codes, -1, out=codes)
+    codes = np.where(np.isfinite(raw), raw, -1).astype(np.int64)
     return np.where(codes < 0, -1, codes)
+
+
+def landcover_ints(ctx: ServiceContext) -> np.ndarray:
+    """The ``landcover`` layer as integer class codes, any negative value meaning nodata: the layer itself
+    (no copy) when it is integer (the engine's int32), else :func:`landcover_codes`."""
+    raw = np.asarray(ctx.layers["landcover"])
+    return raw if raw.dtype.kind in "iu" else landcover_codes(ctx)
 
 
 def landcover_nodata(ctx: ServiceContext) -> np.ndarray:
     """Boolean mask of the pixels whose land-cover code is nodata (negative or NaN)."""
-    return landcover_codes(ctx) < 0
+    return landcover_ints(ctx) < 0
+
+
+def class_mask(ctx: ServiceContext, codes: Iterable[int] | np.ndarray) -> np.ndarray:
+    """Boolean mask of the pixels whose land-cover class is one of ``codes`` (one lookup pass;
+    nodata pixels are never in it)."""
+    return class_member(landcover_ints(ctx), np.asarray(list(codes) if not isinstance(codes, np.ndarray) else codes))
 
 
 def present_classes(ctx: ServiceContext) -> dict[int, int]:
-    """Class code -> number of pixels, over the pixels inside the account with a land-cover class."""
-    codes = landcover_codes(ctx)[np.asarray(ctx.inside, dtype=bool)]
-    values, counts = np.unique(codes[codes >= 0], return_counts=True)
-    return {int(v): int(c) for v, c in zip(values, counts, strict=True)}
+    """Class code -> number of pixels, over the pixels inside the account with a land-cover class
+    (ascending codes)."""
+    return class_counts(landcover_ints(ctx), np.asarray(ctx.inside, dtype=bool))
 
 
 def ecosystem_codes(ctx: ServiceContext, ecosystems: Iterable[str]) -> np.ndarray:

@@ -38,6 +38,7 @@ import numpy as np
 
 from gep.services import checks
 from gep.services.base import Component, LayerInput, ServiceContext, ServiceDeclaration, ServiceResult
+from gep.services.kernels import class_member
 from gep.units import J_PER_KWH, KJ_PER_KWH, MM_TO_M, WATER_DENSITY_G_PER_M3
 
 WATER_FORMS = ("mee", "ganzi")
@@ -84,7 +85,7 @@ def compute(ctx: ServiceContext) -> ServiceResult:
     codes = np.asarray(ctx.layers["landcover"])
     inside = np.asarray(ctx.inside, dtype=bool)
     heat = ctx.class_values("transpiration_heat")  # kJ/(m²·d); NaN where landcover is nodata
-    is_water = np.isin(codes, water_codes)
+    is_water = class_member(codes, water_codes)
     needed = [("hot_days", bool(np.any(inside & (heat > 0)))), ("water_evaporation", bool(np.any(inside & is_water)))]
     checks.raise_problems(checks.require_layers(ctx, item, [n for n, need in needed if need]))
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from gep.problems import Problem
 from gep.services.base import (
@@ -37,8 +38,8 @@ from gep.services.checks import (
     check_table_columns,
     check_table_numbers,
     ecosystem_codes,
-    landcover_codes,
-    nodata_note,
+    landcover_ints,
+    missing_note,
     raise_problems,
     region_code_text,
     require_layers,
@@ -93,11 +94,11 @@ def _vegetation_ecosystems(ctx: ServiceContext) -> tuple[str, ...]:
 
 
 def _place_points(
-    ctx: ServiceContext, table: pd.DataFrame, name: str, volumes: np.ndarray
-) -> tuple[np.ndarray, list[str]]:
-    """Add each row's volume (m³) to the pixel holding its (x, y); note the points left out."""
+    ctx: ServiceContext, table: pd.DataFrame, name: str, volumes: np.ndarray, placed: np.ndarray
+) -> list[str]:
+    """Add each row's volume (m³) to ``placed`` (in place) at the pixel holding its (x, y); return notes on
+    the points left out."""
     inside = np.asarray(ctx.inside, dtype=bool)
-    placed = np.zeros(inside.shape)
     notes: list[str] = []
     if len(table) and ctx.transform is None:
         raise ValueError(f"ctx.transform is needed to place the {name} points")
@@ -126,7 +127,7 @@ def _place_points(
             found = ctx.unit_codes[unit]
             if listed in ctx.region_units and unit not in ctx.region_units[listed]:
                 notes.append(f"{name}: {label!r} is listed under region {listed} but lies in region {found}")
-    return placed, notes
+    return notes
 
 
 def _point_tables(ctx: ServiceContext) -> dict[str, pd.DataFrame]:
@@ -155,69 +156,69 @@ def compute(ctx: ServiceContext) -> ServiceResult:
     tables = _point_tables(ctx)
 
     inside = np.asarray(ctx.inside, dtype=bool)
-    codes = landcover_codes(ctx)
-    has_class = inside & (codes >= 0)
-    outside = np.where(inside, 0.0, np.nan)
     area = ctx.pixel_area_m2
     params = ctx.params
     notes: list[str] = []
 
-    is_veg = has_class & np.isin(codes, veg_codes)
-    storm = np.asarray(ctx.layers["storm_rainfall"], dtype=np.float64)
-    alpha = ctx.class_values("storm_runoff_coefficient")
-    held_mm = storm - storm * alpha
-    vegetation = np.where(is_veg, held_mm * area * MM_TO_M, 0.0) + outside
-    vegetation[inside & ~has_class] = np.nan
-
-    is_marsh = has_class & np.isin(codes, ecosystem_codes(ctx, ("wetland",)))
-    marshes = np.where(is_marsh, params.value("marsh_detention_depth") * area, 0.0) + outside
-    marshes[inside & ~has_class] = np.nan
-
-    reservoirs = outside.copy()
+    # reservoirs and lakes: 0 inside the account (NaN outside) plus the volumes of their points
+    outside = np.where(inside, 0.0, np.nan)
+    reservoirs = outside
     if "reservoirs" in tables:
         table = tables["reservoirs"]
         volume = params.value("flood_reservoir_share") * pd.to_numeric(table["total_capacity_m3"]).to_numpy(
             float
         )
-        placed, placed_notes = _place_points(ctx, table, "reservoirs", volume)
-        reservoirs += placed
-        notes += placed_notes
-    lakes = outside.copy()
+        reservoirs = outside.copy()
+        notes += _place_points(ctx, table, "reservoirs", volume, reservoirs)
+    lakes = outside
     if "lakes" in tables:
         table = tables["lakes"]
         area_km2 = pd.to_numeric(table["area_km2"]).to_numpy(float)
         a, b = params.value("lake_coef_a"), params.value("lake_coef_b")
         volume = np.where(area_km2 > 0, np.exp(a) * area_km2**b * WAN, 0.0)
-        placed, placed_notes = _place_points(ctx, table, "lakes", volume)
-        lakes += placed
-        notes += placed_notes
+        lakes = outside.copy()
+        notes += _place_points(ctx, table, "lakes", volume, lakes)
+    if reservoirs is outside and lakes is outside:
+        reservoirs = outside.copy()  # each component owns its array
 
-    points = np.nan_to_num(reservoirs) + np.nan_to_num(lakes)
-    physical = np.nan_to_num(vegetation) + np.nan_to_num(marshes) + points
-    missing = inside & (np.isnan(vegetation) | np.isnan(marshes))
-    physical[missing & (points == 0)] = np.nan
-    physical[~inside] = np.nan
-
+    codes = landcover_ints(ctx)
+    members = [np.asarray(veg_codes, dtype=np.int64), np.asarray(ecosystem_codes(ctx, ("wetland",)), dtype=np.int64)]
+    size = max([int(m.max()) + 1 for m in members if m.size] + [1])
+    is_veg, is_marsh = np.zeros(size, dtype=np.bool_), np.zeros(size, dtype=np.bool_)
+    is_veg[members[0]] = True
+    is_marsh[members[1]] = True
+    storm = np.asarray(ctx.layers["storm_rainfall"], dtype=np.float64)
+    alpha = ctx.class_values("storm_runoff_coefficient")
     price, used, price_notes = operating_cost_per_m3(ctx)
-    notes += price_notes
-    notes += nodata_note(
-        ctx, np.isfinite(vegetation) & np.isfinite(marshes), "storm rainfall or a land-cover class"
+    out = {name: np.empty(inside.shape) for name in ("vegetation", "marshes", "physical")}
+    worth = {name: np.empty(inside.shape) for name in ("vegetation", "marshes", "physical")}
+    missing = _flood_pixels(
+        *(_flat(a) for a in (inside, codes)),
+        is_veg,
+        is_marsh,
+        *(_flat(a) for a in (storm, alpha)),
+        float(area),
+        float(params.value("marsh_detention_depth") * area),
+        *(_flat(a) for a in (reservoirs, lakes)),
+        float(price),
+        *(a.reshape(-1) for a in out.values()),
+        *(a.reshape(-1) for a in worth.values()),
     )
+    vegetation, marshes, physical = out["vegetation"], out["marshes"], out["physical"]
+    notes += price_notes
+    notes += missing_note(missing, "storm rainfall or a land-cover class")
     notes.append(f"vegetation term on ecosystems {', '.join(vegetation_ecosystems)} [U]")
-    components = tuple(
-        Component(name, "m3", quantity, quantity * price, "reservoir_cost")
-        for name, quantity in (
-            ("vegetation", vegetation),
-            ("reservoirs", reservoirs),
-            ("lakes", lakes),
-            ("marshes", marshes),
-        )
+    components = (
+        Component("vegetation", "m3", vegetation, worth["vegetation"], "reservoir_cost"),
+        Component("reservoirs", "m3", reservoirs, reservoirs * price, "reservoir_cost"),
+        Component("lakes", "m3", lakes, lakes * price, "reservoir_cost"),
+        Component("marshes", "m3", marshes, worth["marshes"], "reservoir_cost"),
     )
     return ServiceResult(
         item_id=ITEM,
         unit="m3",
         physical=physical,
-        value_yuan=physical * price,
+        value_yuan=worth["physical"],
         components=components,
         parameters_used=(
             "flood_reservoir_share",
@@ -228,3 +229,65 @@ def compute(ctx: ServiceContext) -> ServiceResult:
         ),
         notes=tuple(notes),
     )
+
+
+def _flat(array: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(array).reshape(-1)
+
+
+_LARGEST = float(np.finfo(np.float64).max)
+
+
+@njit(cache=True, nogil=True)
+def _finite(v: float) -> float:  # pragma: no cover - compiled
+    """``np.nan_to_num`` of one number: NaN -> 0, ±inf -> ±largest float."""
+    if np.isnan(v):
+        return 0.0
+    if np.isinf(v):
+        return _LARGEST if v > 0 else -_LARGEST
+    return v
+
+
+@njit(cache=True, nogil=True)
+def _flood_pixels(
+    inside, codes, is_veg, is_marsh, storm, alpha, area, marsh_volume, reservoirs, lakes, price,
+    vegetation, marshes, physical, vegetation_value, marshes_value, physical_value,
+):  # pragma: no cover - compiled
+    """Vegetation and marsh terms, their sum with the point volumes, and the values (× price), per pixel
+    in one pass, as the array form (``np.where`` ... ``+ outside``, ``np.nan_to_num``) computes them; returns
+    the number of pixels inside the account whose vegetation or marsh term is not finite."""
+    n = is_veg.size
+    missing = 0
+    for i in range(inside.size):
+        if not inside[i]:
+            veg = np.nan
+            marsh = np.nan
+            total = np.nan
+        else:
+            c = codes[i]
+            if c < 0:
+                veg = np.nan
+                marsh = np.nan
+            else:
+                veg = 0.0
+                marsh = 0.0
+                if c < n and is_veg[c]:
+                    s = storm[i]
+                    veg = (s - s * alpha[i]) * area * MM_TO_M
+                if c < n and is_marsh[c]:
+                    marsh = marsh_volume
+                veg = veg + 0.0  # + "outside" (0 inside the account), as the array form does
+                marsh = marsh + 0.0
+            points = _finite(reservoirs[i]) + _finite(lakes[i])
+            total = _finite(veg) + _finite(marsh) + points
+            if not (np.isfinite(veg) and np.isfinite(marsh)):
+                missing += 1
+            if (np.isnan(veg) or np.isnan(marsh)) and points == 0:
+                total = np.nan
+        vegetation[i] = veg
+        marshes[i] = marsh
+        physical[i] = total
+        vegetation_value[i] = veg * price
+        marshes_value[i] = marsh * price
+        physical_value[i] = total * price
+    return missing

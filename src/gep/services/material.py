@@ -44,12 +44,14 @@ from gep.services.checks import (
     CLASS_TABLE,
     ECOSYSTEMS,
     check_option,
-    landcover_codes,
+    landcover_ints,
     listed,
+    present_classes,
     raise_problems,
     region_code_text,
 )
 from gep.services.classmap import map_classes
+from gep.services.kernels import EVEN, NAN, SCALED, ZERO, fill_additive, fill_shares, nan_sum, unit_sums
 
 STATISTICS = "statistics"
 """Name of the wide statistics table (one row per region and year)."""
@@ -111,8 +113,7 @@ def check_landcover(ctx: ServiceContext, item_id: str) -> list[Problem]:
         return [
             error("column_missing", source=CLASS_TABLE, field="ecosystem", column="ecosystem", expected="ecosystem")
         ]
-    codes = landcover_codes(ctx)[np.asarray(ctx.inside, dtype=bool)]
-    present = sorted(int(c) for c in np.unique(codes[codes >= 0]))
+    present = sorted(present_classes(ctx))
     known = {int(c) for c in ctx.classes.index}
     missing = [c for c in present if c not in known]
     if missing:
@@ -290,7 +291,7 @@ def ecosystem_weights(ctx: ServiceContext, item_id: str) -> tuple[np.ndarray, st
         chosen = _checked_weights(item_id, override[item_id])
         notes.append(f"allocation weights set by the option allocation_weights: {_describe(chosen)}")
     per_class = ctx.classes["ecosystem"].map(lambda e: float(chosen.get(str(e), 0.0))).astype(np.float64)
-    return map_classes(landcover_codes(ctx), per_class, np.nan), _describe(chosen), notes
+    return map_classes(landcover_ints(ctx), per_class, np.nan), _describe(chosen), notes
 
 
 def _checked_weights(item_id: str, raw: object) -> dict[str, float]:
@@ -330,6 +331,9 @@ def _describe(weights: Mapping[str, float]) -> str:
 def allocate_totals(ctx: ServiceContext, totals: Mapping[str, float], weights: np.ndarray, what: str) -> Allocation:
     """Map region totals onto pixels by the module's allocation rule (leaf rows win; parents fill).
 
+    Region sums come from one pass over the grid (weights and pixel counts per unit) and the pixels are
+    filled in a second pass by their unit's share, so the cost does not grow with the number of regions.
+
     Args:
         ctx: the service context (regions, ``inside``).
         totals: region code -> figure (any unit; codes must be regions of the account).
@@ -338,9 +342,10 @@ def allocate_totals(ctx: ServiceContext, totals: Mapping[str, float], weights: n
     """
     inside = np.asarray(ctx.inside, dtype=bool)
     unit_index = np.asarray(ctx.unit_index)
+    n_units = len(ctx.unit_codes)
     sets = {code: frozenset(int(u) for u in units) for code, units in ctx.region_units.items()}
     given = list(totals)
-    owner = np.full(max(1, len(ctx.unit_codes)), -1, dtype=np.int64)
+    owner = np.full(max(1, n_units), -1, dtype=np.int64)
     for k in sorted(range(len(given)), key=lambda k: -len(sets[given[k]])):  # largest first: deeper win
         owner[sorted(sets[given[k]])] = k
     remainder = {code: float(totals[code]) for code in given}
@@ -348,38 +353,43 @@ def allocate_totals(ctx: ServiceContext, totals: Mapping[str, float], weights: n
         parents = [d for d in given if sets[code] < sets[d]]
         if parents:
             remainder[min(parents, key=lambda d: len(sets[d]))] -= float(totals[code])
-    pixel_owner = np.where(unit_index >= 0, owner[np.clip(unit_index, 0, None)], -1)
-    valid = inside & np.isfinite(weights)
-    values = np.where(valid & (pixel_owner >= 0), 0.0, np.nan)
+    sums = unit_sums(unit_index, inside, weights, n_units)
+    owned = [np.flatnonzero(owner[:n_units] == k) for k in range(len(given))]  # units each figure owns
+    mode = np.full(n_units + 1, NAN, dtype=np.int8)  # last entry: pixels of no unit
+    mode[:n_units][owner[:n_units] >= 0] = ZERO
+    amount = np.zeros(n_units + 1)
+    denom = np.ones(n_units + 1)
     notes: list[str] = []
     for k, code in enumerate(given):
-        amount = remainder[code]
+        amount_k = remainder[code]
         tolerance = 1e-9 * max(abs(float(totals[code])), 1.0)
         children = [c for c in given if sets[c] < sets[code]]
-        if amount < -tolerance:
+        if amount_k < -tolerance:
             notes.append(
-                f"{what}: rows of regions inside {code} sum to {float(totals[code]) - amount:g}, more than its "
-                f"own row {float(totals[code]):g}; its remainder {amount:g} is not allocated (0)"
+                f"{what}: rows of regions inside {code} sum to {float(totals[code]) - amount_k:g}, more than its "
+                f"own row {float(totals[code]):g}; its remainder {amount_k:g} is not allocated (0)"
             )
             continue
-        if amount <= tolerance:
+        if amount_k <= tolerance:
             continue
-        mask = valid & (pixel_owner == k)
-        if not mask.any():
+        units = owned[k]
+        pixels = int(sums.valid[units].sum())
+        if not pixels:
             kind = "parent − Σ children" if children else "its figure"
-            notes.append(f"{what}: region {code} has no pixel of its own to take {kind} = {amount:g}; not placed")
+            notes.append(f"{what}: region {code} has no pixel of its own to take {kind} = {amount_k:g}; not placed")
             continue
-        w = weights[mask]
-        total_weight = float(w.sum())
+        total_weight = float(sums.total[units].sum())
+        amount[units] = amount_k
         if total_weight > 0:
-            values[mask] = amount * w / total_weight
+            mode[units], denom[units] = SCALED, total_weight
         else:
-            values[mask] = amount / int(np.count_nonzero(mask))
+            mode[units], denom[units] = EVEN, pixels
             notes.append(
-                f"{what}: region {code} has no pixel of the allocation ecosystems; {amount:g} spread evenly "
-                f"over its {int(np.count_nonzero(mask))} pixels"
+                f"{what}: region {code} has no pixel of the allocation ecosystems; {amount_k:g} spread evenly "
+                f"over its {pixels} pixels"
             )
-    occupied = {int(u) for u in np.unique(unit_index[inside])} - {-1}
+    values = fill_shares(unit_index, inside, weights, mode, amount, denom)
+    occupied = {int(u) for u in np.flatnonzero(sums.inside[:n_units])}
     allocated = tuple(
         sorted(
             code
@@ -392,10 +402,10 @@ def allocate_totals(ctx: ServiceContext, totals: Mapping[str, float], weights: n
             f"{what}: no rows for regions {listed(list(allocated))}; their figures are allocated from the "
             "row of an enclosing region in proportion to the allocation weights"
         )
-    orphans = sorted({ctx.unit_codes[int(u)] for u in np.unique(unit_index[inside & (pixel_owner < 0)])})
+    orphans = sorted({ctx.unit_codes[u] for u in occupied if owner[u] < 0})
     if orphans:
         notes.append(f"{what}: no figure for regions {listed(orphans)} or any enclosing region; their pixels are NaN")
-    notes.extend(_nodata_note(ctx, weights))
+    notes.extend(_nodata_note(sums.nonfinite))
     return Allocation(values, allocated, tuple(notes))
 
 
@@ -406,36 +416,46 @@ def spread_additive(ctx: ServiceContext, amounts: Mapping[str, float], weights: 
     Where a region's pixels all weigh 0, its amount is spread evenly over them (with a note).
     """
     inside = np.asarray(ctx.inside, dtype=bool)
-    valid = inside & np.isfinite(weights)
-    values = np.where(valid, 0.0, np.nan)
+    unit_index = np.asarray(ctx.unit_index)
+    n_units = len(ctx.unit_codes)
+    sums = unit_sums(unit_index, inside, weights, n_units)
+    listed_regions = list(amounts.items())
+    mode = np.full(len(listed_regions), ZERO, dtype=np.int8)
+    amount = np.zeros(len(listed_regions))
+    denom = np.ones(len(listed_regions))
+    unit_regions: list[list[int]] = [[] for _ in range(n_units)]
     notes: list[str] = []
-    for code, amount in amounts.items():
-        if amount == 0:
+    for r, (code, amount_r) in enumerate(listed_regions):
+        if amount_r == 0:
             continue
-        mask = valid & ctx.region_mask(code)
-        if not mask.any():
-            notes.append(f"{what}: region {code} has no pixel with land cover; {amount:g} not placed")
+        units = np.asarray(sorted(set(ctx.region_units[code])), dtype=np.int64)
+        pixels = int(sums.valid[units].sum())
+        if not pixels:
+            notes.append(f"{what}: region {code} has no pixel with land cover; {amount_r:g} not placed")
             continue
-        w = weights[mask]
-        total_weight = float(w.sum())
+        total_weight = float(sums.total[units].sum())
+        amount[r] = amount_r
         if total_weight > 0:
-            values[mask] += amount * w / total_weight
+            mode[r], denom[r] = SCALED, total_weight
         else:
-            values[mask] += amount / int(np.count_nonzero(mask))
-            notes.append(f"{what}: region {code} has no pixel of the allocation ecosystems; {amount:g} spread evenly")
-    notes.extend(_nodata_note(ctx, weights))
+            mode[r], denom[r] = EVEN, pixels
+            notes.append(f"{what}: region {code} has no pixel of the allocation ecosystems; {amount_r:g} spread evenly")
+        for u in units:
+            unit_regions[int(u)].append(r)
+    values = fill_additive(unit_index, inside, weights, unit_regions, mode, amount, denom)
+    notes.extend(_nodata_note(sums.nonfinite))
     return Allocation(values, (), tuple(notes))
 
 
-def _nodata_note(ctx: ServiceContext, weights: np.ndarray) -> list[str]:
-    missing = int(np.count_nonzero(np.asarray(ctx.inside, dtype=bool) & ~np.isfinite(weights)))
+def _nodata_note(missing: int) -> list[str]:
+    """The note on the ``missing`` pixels inside the account without a land-cover class (weight NaN)."""
     return [f"{missing} pixels inside the account lack a land-cover class; left NaN"] if missing else []
 
 
 def nan_total(arrays: Sequence[np.ndarray]) -> np.ndarray:
-    """Pixel-wise sum of ``arrays`` ignoring NaN, NaN only where every array is NaN."""
-    stack = np.stack([np.asarray(a, dtype=np.float64) for a in arrays])
-    return np.where(np.isnan(stack).all(axis=0), np.nan, np.nansum(stack, axis=0))
+    """Pixel-wise sum of ``arrays`` ignoring NaN, NaN only where every array is NaN (one pass per array,
+    no stacked copy)."""
+    return nan_sum(list(arrays))
 
 
 def merged_regions(allocations: Sequence[Allocation]) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ import numpy as np
 
 from gep.services import checks
 from gep.services.base import Component, LayerInput, ServiceContext, ServiceDeclaration, ServiceResult
+from gep.services.kernels import class_member
 from gep.units import M2_PER_HA
 
 COSTS = (("forest", "pest_cost_forest"), ("grassland", "pest_cost_grassland"))
@@ -55,7 +56,7 @@ def compute(ctx: ServiceContext) -> ServiceResult:
     nodata = checks.landcover_nodata(ctx)
     components = []
     for (ecosystem, price_name), codes in zip(COSTS, masks_codes, strict=True):
-        area = np.where(np.isin(landcover, codes), share * hectares, 0.0)
+        area = np.where(class_member(landcover, codes), share * hectares, 0.0)
         area = checks.inside_only(ctx, np.where(nodata, np.nan, area))
         value = area * ctx.params.value(price_name)
         components.append(Component(ecosystem, "hm2", area, value, price_name))

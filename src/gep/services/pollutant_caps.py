@@ -22,7 +22,7 @@ from gep.services.checks import (
     check_option,
     check_region_code,
     check_table_columns,
-    landcover_codes,
+    landcover_nodata,
     listed,
     nodata_note,
     raise_problems,
@@ -30,6 +30,7 @@ from gep.services.checks import (
     region_code_text,
     require_layers,
 )
+from gep.services.kernels import EVEN, KEEP, SCALED, ZERO, fill_capped, unit_sums
 from gep.units import M2_PER_HA
 
 WATER_POLLUTANTS: tuple[str, ...] = ("cod", "nh3n", "tp")
@@ -140,16 +141,18 @@ def allocate(
         pixels with data when its capacity is 0 and the basis is ``load``).
     """
     inside = np.asarray(ctx.inside, dtype=bool)
-    valid = inside & np.isfinite(capacity)
-    filled = np.where(valid, capacity, 0.0)
-    out = filled.copy()
-    covered = np.zeros(inside.shape, dtype=bool)
+    unit_index = np.asarray(ctx.unit_index)
+    n_units = len(ctx.unit_codes)
+    sums = unit_sums(unit_index, inside, capacity, n_units)  # capacity and pixels per unit, one pass
+    mode = np.full(n_units + 1, KEEP, dtype=np.int8)  # last entry: pixels of no unit
+    factor = np.zeros(n_units + 1)
+    covered = np.zeros(n_units + 1, dtype=bool)
     rows: list[dict[str, object]] = []
     notes: list[str] = []
     for code, load in loads.items():
-        mask = ctx.region_mask(code) & inside
-        covered |= mask
-        cap_total = float(filled[mask].sum())
+        units = np.asarray(sorted(set(ctx.region_units[code])), dtype=np.int64)
+        covered[units] = True
+        cap_total = float(sums.total[units].sum())
         if basis == "capacity":
             purified = cap_total
         elif basis == "load":
@@ -157,12 +160,12 @@ def allocate(
         else:
             purified = min(cap_total, load)
         if cap_total > 0:
-            out[mask] = filled[mask] * (purified / cap_total)
+            mode[units], factor[units] = SCALED, purified / cap_total
         else:
-            spread = mask & valid
-            out[mask] = 0.0
-            if purified > 0 and spread.any():
-                out[spread] = purified / np.count_nonzero(spread)
+            mode[units] = ZERO
+            spread = int(sums.valid[units].sum())
+            if purified > 0 and spread:
+                mode[units], factor[units] = EVEN, purified / spread
                 notes.append(
                     f"{pollutant}: region {code} has no capacity; its load is spread evenly over its pixels"
                 )
@@ -178,15 +181,14 @@ def allocate(
                 "basis": basis,
             }
         )
-    uncovered = inside & ~covered
-    if uncovered.any():
-        units = np.unique(np.asarray(ctx.unit_index)[uncovered])
-        names = [ctx.unit_codes[int(u)] for u in units if u >= 0]
+    uncovered = np.flatnonzero(~covered & (sums.inside > 0))
+    if uncovered.size:
+        names = [ctx.unit_codes[int(u)] for u in uncovered if u < n_units]
         notes.append(
             f"{pollutant}: no load given for regions {listed(names)}; capacity used "
-            f"({float(filled[uncovered].sum()):g} t)"
+            f"({float(sums.total[uncovered].sum()):g} t)"
         )
-    out[~valid] = np.nan
+    out = fill_capped(unit_index, inside, capacity, mode, factor)
     return out, rows, notes
 
 
@@ -238,11 +240,11 @@ def compute_purification(
         price_name = f"{pollutant}_treatment_cost"
         worth = purified * ctx.params.value(price_name)
         components.append(Component(pollutant, "t", purified, worth, price_name))
-        physical = physical + purified
-        value = value + worth
+        physical += purified
+        value += worth
         rows.extend(region_rows)
         notes.extend(region_notes)
-    valid = inside & (landcover_codes(ctx) >= 0)
+    valid = inside & ~landcover_nodata(ctx)
     notes.extend(nodata_note(ctx, valid, "a land-cover class"))
     notes.append(f"basis {basis}; min(capacity, load) per region is the MEE guide rule as recalled [U]")
     columns = ["region_code", "pollutant", "capacity_t", "load_t", "purified_t", "basis"]

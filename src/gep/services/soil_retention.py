@@ -30,6 +30,7 @@ from gep.services.checks import (
     raise_problems,
     require_layers,
 )
+from gep.services.kernels import class_member
 from gep.units import M2_PER_HA
 
 DECLARATION = ServiceDeclaration(
@@ -82,7 +83,7 @@ def compute(ctx: ServiceContext) -> ServiceResult:
     valid = inside & np.isfinite(rate)
     retained = np.where(valid, rate * (ctx.pixel_area_m2 / M2_PER_HA), np.nan)
     excluded = tuple(ctx.options.get("soil_retention_excluded_ecosystems", EXCLUDED_ECOSYSTEMS))
-    no_soil = np.isin(np.asarray(ctx.layers["landcover"]), ecosystem_codes(ctx, excluded)) & valid
+    no_soil = class_member(np.asarray(ctx.layers["landcover"]), ecosystem_codes(ctx, excluded)) & valid
     retained[no_soil] = 0.0
 
     params = ctx.params

@@ -26,8 +26,8 @@ from gep.services.checks import (
     check_class_rows,
     check_class_values,
     check_ecosystem_column,
+    class_mask,
     ecosystem_codes,
-    landcover_codes,
     nodata_note,
     raise_problems,
     require_layers,
@@ -88,7 +88,7 @@ def compute(ctx: ServiceContext) -> ServiceResult:
     et = np.asarray(ctx.layers["evapotranspiration"], dtype=np.float64)
     notes: list[str] = []
     if use_water_evaporation:
-        is_water = np.isin(landcover_codes(ctx), ecosystem_codes(ctx, ("water",)))
+        is_water = class_mask(ctx, ecosystem_codes(ctx, ("water",)))
         evaporation = np.asarray(ctx.layers["water_evaporation"], dtype=np.float64)
         use = is_water & np.isfinite(evaporation)
         et = np.where(use, evaporation, et)
