@@ -218,3 +218,104 @@ def test_previews_exist_and_are_deterministic(reported):
     before = {cog.with_suffix(".png"): cog.with_suffix(".png").read_bytes() for cog in some}
     again = write_previews(account, "zh", boundaries, cogs=some)
     assert {p: p.read_bytes() for p in again} == before
+
+
+def test_density_given_by_the_caller_writes_the_same_file(reported, tmp_path):
+    account, files, _ = reported
+    from gep.reports.maps import density_array
+
+    density, grid = density_array(account)
+    assert density.dtype == np.float64 and density.shape == grid.shape
+    given = write_density_map(account, tmp_path / "given.tif", density=density)
+    assert given.read_bytes() == files.density.read_bytes()
+    with pytest.raises(ValueError, match="grid"):
+        write_density_map(account, tmp_path / "bad.tif", density=density[:, 1:])
+
+
+def test_density_worked_by_hand(reported, tmp_path):
+    account, _, _ = reported
+    copy = tmp_path / "acc"
+    shutil.copytree(account.directory, copy)
+    copied = Account.load(copy)
+    grid = grid_from_cog(copied.map_path("water_conservation"))
+    values = sorted((copy / "maps").glob("*_value.tif"))
+    first, second = np.full(grid.shape, np.nan), np.full(grid.shape, np.nan)
+    first[0, :4] = [3.0, 1.5, np.nan, -1.0]
+    second[0, :4] = [np.nan, 2.25, np.nan, 0.5]
+    for n, path in enumerate(values):  # every other value map is NaN everywhere
+        write_cog(path, first if n == 0 else second if n == 1 else np.full(grid.shape, np.nan), grid)
+    with rasterio.open(write_density_map(copied)) as src:
+        density = src.read(1)
+    # 100 m pixels = 1 hm²: (0,0) 3 yuan; (0,1) 1.5 + 2.25 = 3.75; (0,2) NaN in both; (0,3) -1 + 0.5 = -0.5
+    assert density[0, 0] == 3.0 and density[0, 1] == 3.75 and density[0, 3] == -0.5
+    assert np.isnan(density[0, 2]) and np.isnan(density[1:, :]).all()
+
+
+def test_write_reports_with_a_density_array(reported, tmp_path):
+    account, files, boundaries = reported
+    from gep.reports.maps import density_array
+
+    copy = tmp_path / "acc"
+    shutil.copytree(account.directory, copy)
+    for png in (copy / "maps").glob("*.png"):
+        png.unlink()
+    (copy / "maps" / "gep_density.tif").unlink()
+    again = write_reports(copy, "zh", boundaries=boundaries, density=density_array(account)[0])
+    assert again.density.read_bytes() == files.density.read_bytes()
+    assert [p.name for p in again.previews] == [p.name for p in files.previews]
+    for png in again.previews:  # the density preview too, drawn after its COG was written
+        assert png.read_bytes() == (account.directory / "maps" / png.name).read_bytes(), png.name
+
+
+def test_previews_drawn_on_one_figure_match_fresh_figures(reported, tmp_path):
+    account, _, boundaries = reported
+    from gep.reports.maps import render_preview
+
+    copy = tmp_path / "acc"
+    shutil.copytree(account.directory, copy)
+    grid = grid_from_cog(copy / "maps" / "gep_density.tif")
+    signed = np.linspace(-50.0, 80.0, grid.width * grid.height).reshape(grid.shape)
+    signed[0, 0] = np.nan
+    write_cog(copy / "maps" / "nep_like_physical.tif", signed, grid, {"UNIT": "t C per pixel"})
+    cogs = [
+        copy / "maps" / "gep_density.tif",
+        copy / "maps" / "nep_like_physical.tif",  # diverging colours around 0
+        copy / "maps" / "soil_retention_physical.tif",
+        copy / "maps" / "water_conservation_value.tif",
+    ]
+    shared = write_previews(copy, "zh", boundaries, cogs=cogs)
+    for cog, png in zip(cogs, shared, strict=True):
+        fresh = render_preview(cog, tmp_path / f"fresh_{cog.stem}.png", "zh", boundaries)
+        assert png.read_bytes() == fresh.read_bytes(), cog.name
+
+
+def test_density_sum_rounds_like_the_cogs():
+    from gep.reports import DensitySum
+
+    # 1 × 3 grid of 10 m pixels = 100 m² = 0.01 hm² each
+    total = DensitySum((1, 3))
+    total.add(np.array([[3.0, np.nan, 0.1]]))
+    total.add(np.array([[1.5, np.nan, 0.2]]))
+    density = total.density(100.0)
+    # (3 + 1.5) / 0.01 = 450 yuan/hm²; the middle pixel has no value
+    assert density[0, 0] == 450.0 and np.isnan(density[0, 1])
+    # 0.1 and 0.2 are stored as float32 in the COGs, so they are summed as float32 values
+    stored = float(np.float32(0.1)) + float(np.float32(0.2))
+    assert density[0, 2] == stored / 0.01 and density[0, 2] != (0.1 + 0.2) / 0.01
+    with pytest.raises(ValueError, match="grid"):
+        DensitySum((2, 2)).add(np.zeros((1, 3)))
+
+
+def test_density_sum_of_the_value_arrays_matches_the_cogs(reported):
+    account, files, _ = reported
+    from gep.reports import DensitySum
+    from gep.reports.maps import density_array, value_map_paths
+
+    grid = grid_from_cog(files.density)
+    total = DensitySum(grid.shape)
+    for path in value_map_paths(account):  # catalogue order, float64 arrays as the engine holds them
+        with rasterio.open(path) as src:
+            total.add(src.read(1).astype(np.float64))
+    assert total.items == len(value_map_paths(account))
+    expected, _ = density_array(account)
+    assert np.array_equal(total.density(grid.pixel_area_m2), expected, equal_nan=True)

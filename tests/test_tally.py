@@ -1,9 +1,9 @@
-"""One-pass sums of per-pixel arrays by unit × ecosystem and zone, and the per-pixel total of maps."""
+"""One-pass sums of per-pixel arrays by unit × ecosystem and zone."""
 
 import numpy as np
 import pytest
 
-from gep.engine.tally import PixelTotal, Tally
+from gep.engine.tally import Tally
 from gep.zonal import rasterize_regions
 from test_zonal import GRID, regions_fixture
 
@@ -32,15 +32,3 @@ def test_sums_refuse_an_array_off_the_grid():
     with pytest.raises(ValueError, match="expected 8"):
         Tally(index, ECOSYSTEMS, 2).sums(np.ones((3, 3)))
 
-
-def test_pixel_total_rounds_like_the_maps_and_keeps_nan_where_nothing_counts():
-    total = PixelTotal((1, 3))
-    total.add(np.array([[0.1, np.nan, np.inf]]))
-    total.add(np.array([[0.2, np.nan, 1.0]]))
-    # each value is stored as float32 in the maps: float32(0.1) + float32(0.2) in float64
-    expected = float(np.float32(0.1)) + float(np.float32(0.2))
-    assert total.total[0, 0] == expected
-    assert np.isnan(total.total[0, 1])  # no finite value in any map
-    assert total.total[0, 2] == 1.0  # the infinite value is skipped
-    # 10,000 m² pixels are 1 hm² each; 2,500 m² pixels are 0.25 hm²
-    assert total.per_hectare(2_500.0)[0, 2] == 4.0

@@ -241,7 +241,7 @@ def compute_block(service: Service, ctx: ServiceContext, overrides: Overrides) -
             continue
         regional = service.compute(replace(ctx, params=params))
         result = _merge(result, regional, mask)
-    return _mask_outside(result, ctx.inside)
+    return _mask_outside(result, ctx.inside, tuple(ctx.layers.values()))
 
 
 def _merge(base: ServiceResult, regional: ServiceResult, mask: np.ndarray) -> ServiceResult:
@@ -267,18 +267,29 @@ def _mask_into(values: np.ndarray, inside: np.ndarray, out: np.ndarray) -> None:
             out[r, c] = values[r, c] if inside[r, c] else np.nan
 
 
-def _mask_outside(result: ServiceResult, inside: np.ndarray) -> ServiceResult:
-    """``result`` with every array as a new float64 array of the block's shape, NaN outside the
-    account (one pass per distinct array; an array shared by several fields is converted once)."""
+def _mask_outside(result: ServiceResult, inside: np.ndarray, inputs: Sequence[np.ndarray] = ()) -> ServiceResult:
+    """``result`` with every array as a float64 array of the block's shape, NaN outside the account,
+    in one pass per distinct array. An array the service made itself (float64, writeable, of the block's
+    shape, sharing no memory with the ``inputs`` layers) is masked in place; any other is copied."""
     done: dict[int, np.ndarray] = {}
 
     def clean(a: np.ndarray) -> np.ndarray:
         if id(a) not in done:
             values = np.asarray(a)
-            if values.dtype == np.bool_:
-                values = values.astype(np.float64)
-            out = np.empty(inside.shape, dtype=np.float64)
-            _mask_into(np.broadcast_to(values, inside.shape), inside, out)
+            own = (
+                values.dtype == np.float64
+                and values.shape == inside.shape
+                and values.flags.writeable
+                and not any(np.may_share_memory(values, layer) for layer in inputs)
+            )
+            if own:
+                out = values
+            else:
+                out = np.empty(inside.shape, dtype=np.float64)
+                if values.dtype == np.bool_:
+                    values = values.astype(np.float64)
+                values = np.broadcast_to(values, inside.shape)
+            _mask_into(values, inside, out)
             done[id(a)] = out
         return done[id(a)]
 

@@ -23,12 +23,12 @@ import pandas as pd
 from gep import __version__
 from gep.account import Account
 from gep.catalog import load_catalog
-from gep.engine.cog import write_cog
+from gep.engine.cog import CogWriter
 from gep.engine.compute import ItemRun
 from gep.engine.provenance import build_provenance
-from gep.engine.tally import ArraySums, PixelTotal, Tally
+from gep.engine.tally import ArraySums, Tally
 from gep.inputs.prepare import PreparedInputs
-from gep.reports import write_reports
+from gep.reports import DensitySum, write_reports
 from gep.seea import SupplyTables, ecosystem_index
 
 Progress = Callable[[str, float], None]
@@ -286,10 +286,7 @@ def write_outputs(
         if reports:
             report("reports", 0.95)
             boundaries = prepared.regions.to_crs(prepared.grid.crs).to_geodataframe()
-            import inspect  # TEMPORARY until reports accept density
-
-            kwargs = {"density": density} if "density" in inspect.signature(write_reports).parameters else {}
-            write_reports(Account.load(staging), lang=lang, boundaries=boundaries, **kwargs)
+            write_reports(Account.load(staging), lang=lang, boundaries=boundaries, density=density)
         _replace_dir(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -309,11 +306,11 @@ def _write_items(
     landcover = prepared.layers["landcover"].data if "landcover" in prepared.layers else None
     ecosystems, labels = ecosystem_index(landcover, prepared.classes, grid.shape)
     tally = Tally(prepared.index, ecosystems, len(labels))
-    total = PixelTotal(grid.shape)
+    density = DensitySum(grid.shape)
     kept: list[ItemRun] = []
     sum_futures: list[Future] = []
     in_flight: deque[list[Future]] = deque()
-    with ThreadPoolExecutor(WRITER_THREADS, thread_name_prefix="gep-write") as pool:
+    with ThreadPoolExecutor(WRITER_THREADS, thread_name_prefix="gep-write") as pool, CogWriter(grid) as cogs:
         for n, run in enumerate(runs):
             item_id = run.service.item_id
             result = run.result
@@ -329,12 +326,12 @@ def _write_items(
             value_tags = {**tags, "UNIT": "yuan per pixel"}
             futures = [
                 pool.submit(item_sums, tally, run),
-                pool.submit(write_cog, maps / f"{item_id}_physical.tif", result.physical, grid, physical_tags),
-                pool.submit(write_cog, maps / f"{item_id}_value.tif", result.value_yuan, grid, value_tags),
+                pool.submit(cogs.write, maps / f"{item_id}_physical.tif", result.physical, physical_tags),
+                pool.submit(cogs.write, maps / f"{item_id}_value.tif", result.value_yuan, value_tags),
             ]
             sum_futures.append(futures[0])
             in_flight.append(futures)
-            total.add(result.value_yuan)
+            density.add(result.value_yuan)
             kept.append(without_arrays(run))
             del run, result
             while len(in_flight) > 1:  # the previous item must be written before the next is taken
@@ -344,7 +341,7 @@ def _write_items(
             for future in futures:
                 future.result()
     summed = [future.result() for future in sum_futures]
-    return kept, summed, total.per_hectare(grid.pixel_area_m2) if kept else None
+    return kept, summed, density.density(grid.pixel_area_m2) if kept else None
 
 
 def build_summary(prepared: PreparedInputs, account: pd.DataFrame, checks: list[dict], synthetic: bool) -> dict:

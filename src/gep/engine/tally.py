@@ -95,32 +95,3 @@ class Tally:
         zones = {code: float(_position_sum(flat, positions)) for code, positions in self._zones.items()}
         return ArraySums(table, zones)
 
-
-@njit(cache=True, nogil=True)
-def _add_as_float32(total: np.ndarray, values: np.ndarray) -> None:
-    for i in range(values.size):
-        value = np.float64(np.float32(values[i]))
-        if np.isfinite(value):
-            if np.isnan(total[i]):
-                total[i] = value
-            else:
-                total[i] += value
-
-
-class PixelTotal:
-    """Per pixel the sum of several arrays, each rounded to float32 first (as the maps store them),
-    NaN where no array has a finite value: the sum of the item value maps is the GEP density map."""
-
-    def __init__(self, shape: tuple[int, int]):
-        self.total = np.full(shape, np.nan, dtype=np.float64)
-
-    def add(self, values: np.ndarray) -> None:
-        """Add ``values`` (the grid's shape; NaN and infinite values are skipped)."""
-        flat = np.asarray(values, dtype=np.float64).ravel()
-        if flat.size != self.total.size:
-            raise ValueError(f"array of {flat.size} pixels, expected {self.total.size} (the account grid)")
-        _add_as_float32(self.total.ravel(), flat)
-
-    def per_hectare(self, pixel_area_m2: float) -> np.ndarray:
-        """The total divided by the pixel area in hm² (10,000 m²): yuan per pixel -> yuan/hm²."""
-        return self.total / (pixel_area_m2 / 10_000.0)

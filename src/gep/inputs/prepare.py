@@ -4,15 +4,21 @@
 regions, builds the account grid, aligns each raster onto it, reads the tables, applies parameter
 overrides and checks everything against what the selected items declare. Problems are collected,
 not raised, so a user sees all of them at once.
+
+Layers are read on READ_THREADS threads (GDAL decodes without the GIL) and each is checked in one
+numba pass over the pixels inside the regions (nodata per region, values out of range, extremes);
+the region pixel counts are made once per run. Problems keep the order of a sequential run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from numba import njit
 from pyproj import Transformer
 
 from gep.catalog import load_catalog
@@ -33,6 +39,11 @@ ECOSYSTEMS = ("forest", "shrub", "grassland", "wetland", "cropland", "water", "u
 POINT_TABLES = ("reservoirs", "lakes")
 NODATA_WARN_SHARE = 0.05
 """A region with more than this share of nodata pixels in a layer gets a warning."""
+READ_THREADS = 2
+"""Layers read (decoded, aligned and scanned) at the same time. GDAL and the numba scan release the
+GIL, so reading the next layer overlaps checking the previous one; problems keep the layer order."""
+MAX_CLASS_CODE_COUNT = 1 << 24
+"""Largest land-cover code counted with a histogram; larger codes fall back to ``np.unique``."""
 
 Progress = Callable[[str, float], None]
 
@@ -120,11 +131,24 @@ def prepare_inputs(spec: AccountSpec, progress: Progress | None = None) -> Prepa
         for source in catalog.layer(derived).derived_from
     }
     names = sorted(set(spec.layers) | needed_layers)
-    for n, name in enumerate(names):
-        report(f"layer {name}", n / max(1, len(names)))
-        if name not in spec.layers:
-            continue
-        _prepare_layer(spec, name, grid, index, prepared, catalog)
+    coverage = _RegionCoverage.of(index)
+    vocabularies = {name: _vocabulary(catalog, name) for name in names if name in spec.layers}
+    with ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="gep-read") as pool:
+        # every read starts now (at most READ_THREADS at a time); results are taken in name order
+        reads = {
+            name: pool.submit(_read_and_scan, spec, name, grid, vocabulary, coverage)
+            for name, vocabulary in vocabularies.items()
+            if vocabulary is not None
+        }
+        try:
+            for n, name in enumerate(names):
+                report(f"layer {name}", n / max(1, len(names)))
+                if name not in spec.layers:
+                    continue
+                _prepare_layer(spec, name, vocabularies[name], reads.get(name), coverage, prepared, catalog)
+        finally:
+            for pending in reads.values():
+                pending.cancel()
 
     # tables
     for name, table_spec in spec.tables.items():
@@ -209,13 +233,66 @@ def _read_regions(spec: AccountSpec, problems: list[Problem]) -> RegionSet | Non
     return regions
 
 
-def _prepare_layer(spec, name, grid, index: RegionIndex, prepared: PreparedInputs, catalog) -> None:
+def _vocabulary(catalog, name: str):
+    """The catalogue entry of layer ``name``, or None when the catalogue has no such layer."""
+    try:
+        return catalog.layer(name)
+    except KeyError:
+        return None
+
+
+@dataclass(frozen=True)
+class _LayerScan:
+    """What the checks need from one aligned layer, counted over the pixels inside some region.
+
+    ``missing``: nodata pixels per unit (int64, aligned with ``RegionIndex.codes``, own pixels only);
+    ``valid``: finite-or-infinite (not NaN) pixels; ``below``/``above``: of those, how many lie
+    under the catalogue minimum / over its maximum; ``lowest``/``highest``: their extremes (layer
+    unit). For a categorical layer only ``missing`` (codes < 0) is counted.
+    """
+
+    missing: np.ndarray
+    valid: int = 0
+    below: int = 0
+    above: int = 0
+    lowest: float = float("nan")
+    highest: float = float("nan")
+
+
+def _read_and_scan(spec, name: str, grid, vocabulary, coverage: _RegionCoverage):
+    """Read layer ``name`` onto ``grid`` and scan it (runs on a reader thread).
+
+    Returns (layer or None, problems of reading, scan or None)."""
+    layer_spec = spec.layers[name]
+    categorical = vocabulary.kind == "categorical"
+    layer, problems = read_aligned(
+        name, spec.resolve(layer_spec.path), grid, categorical=categorical, band=layer_spec.band
+    )
+    if layer is None:
+        return None, problems, None
+    units = coverage.unit_index
+    if layer.data.shape != units.shape:  # read_aligned always returns the grid's shape
+        raise ValueError(f"{name}: layer shape {layer.data.shape} is not the grid's {units.shape}")
+    data = np.ascontiguousarray(layer.data)
+    if categorical:
+        scan = _LayerScan(_scan_categorical(data.ravel(), units.ravel(), coverage.n_units))
+    else:
+        low = -np.inf if vocabulary.min is None else float(vocabulary.min)
+        high = np.inf if vocabulary.max is None else float(vocabulary.max)
+        missing, valid, below, above, lowest, highest = _scan_continuous(
+            data.ravel(), units.ravel(), coverage.n_units, low, high
+        )
+        scan = _LayerScan(missing, int(valid), int(below), int(above), float(lowest), float(highest))
+    return layer, problems, scan
+
+
+def _prepare_layer(
+    spec, name, vocabulary, read: Future | None, coverage: _RegionCoverage, prepared: PreparedInputs, catalog
+) -> None:
     problems = prepared.problems
     layer_spec = spec.layers[name]
     path = spec.resolve(layer_spec.path)
-    try:
-        vocabulary = catalog.layer(name)
-    except KeyError:
+    if vocabulary is None:
         problems.append(
             error(
                 "spec_unknown_layer",
@@ -240,48 +317,45 @@ def _prepare_layer(spec, name, grid, index: RegionIndex, prepared: PreparedInput
                     expected=vocabulary.unit,
                 )
             )
-    layer, layer_problems = read_aligned(name, path, grid, categorical=categorical, band=layer_spec.band)
+    layer, layer_problems, scan = read.result()
     problems.extend(layer_problems)
     if layer is None:
         return
     prepared.layers[name] = layer
     if layer.tags.get("SYNTHETIC", "").lower() in ("yes", "true", "1"):
         prepared.synthetic_inputs.append(str(path))
-    inside = index.inside
-    if not categorical:
-        values = layer.data[inside & ~np.isnan(layer.data)]
-        if values.size:
-            if vocabulary.min is not None and (low := values < vocabulary.min).any():
-                problems.append(
-                    error(
-                        "raster_below_min",
-                        str(path),
-                        name,
-                        count=int(low.sum()),
-                        expected=vocabulary.min,
-                        value=float(values.min()),
-                    )
+    if not categorical and scan.valid:
+        if vocabulary.min is not None and scan.below:
+            problems.append(
+                error(
+                    "raster_below_min",
+                    str(path),
+                    name,
+                    count=scan.below,
+                    expected=vocabulary.min,
+                    value=scan.lowest,
                 )
-            if vocabulary.max is not None and (high := values > vocabulary.max).any():
-                problems.append(
-                    warning(
-                        "raster_above_max",
-                        str(path),
-                        name,
-                        count=int(high.sum()),
-                        expected=vocabulary.max,
-                        value=float(values.max()),
-                    )
+            )
+        if vocabulary.max is not None and scan.above:
+            problems.append(
+                warning(
+                    "raster_above_max",
+                    str(path),
+                    name,
+                    count=scan.above,
+                    expected=vocabulary.max,
+                    value=scan.highest,
                 )
-        missing = np.isnan(layer.data)
-    else:
-        missing = layer.data < 0
-    _check_coverage(path, name, missing, index, prepared)
+            )
+    _check_coverage(path, name, scan.missing, coverage, prepared)
 
 
-def _check_coverage(path, name, missing: np.ndarray, index: RegionIndex, prepared: PreparedInputs) -> None:
-    counts = index.pixel_counts()
-    gaps = index.region_sums(missing.astype(np.float64))
+def _check_coverage(path, name, missing: np.ndarray, coverage: _RegionCoverage, prepared: PreparedInputs) -> None:
+    """Error for a region the layer does not cover at all, warning above NODATA_WARN_SHARE nodata.
+
+    ``missing``: nodata pixels per unit (see :class:`_LayerScan`)."""
+    counts = coverage.pixels
+    gaps = coverage.region_totals(missing)
     names = {r.code: r.name for r in prepared.regions.regions}
     for code, total in counts.items():
         if total == 0:
@@ -301,6 +375,136 @@ def _check_coverage(path, name, missing: np.ndarray, index: RegionIndex, prepare
                     limit=NODATA_WARN_SHARE,
                 )
             )
+
+
+@dataclass(frozen=True)
+class _RegionCoverage:
+    """Pixel counts of the region tree, computed once per run for every layer's coverage check.
+
+    (``RegionIndex`` could offer ``unit_pixel_counts()``; until it does, this counts them here.)"""
+
+    unit_index: np.ndarray
+    """int32, C-contiguous: the unit (index into ``codes``) of each pixel, -1 outside every region."""
+    codes: tuple[str, ...]
+    parents: tuple[str | None, ...]
+    pixels: dict[str, int]
+    """Pixels per region including its descendants."""
+
+    @property
+    def n_units(self) -> int:
+        return len(self.codes)
+
+    @classmethod
+    def of(cls, index: RegionIndex) -> _RegionCoverage:
+        units = np.ascontiguousarray(index.unit_index, dtype=np.int32)
+        own = _count_units(units.ravel(), len(index.codes))
+        coverage = cls(units, tuple(index.codes), tuple(index.parents), {})
+        coverage.pixels.update(coverage.region_totals(own))
+        return coverage
+
+    def region_totals(self, per_unit: np.ndarray) -> dict[str, int]:
+        """Per-region totals (with descendants) of integer per-unit counts, as in
+        ``RegionIndex.region_sums``: children come after parents in ``codes``, so walking backwards a
+        region's total is complete before it is added to its parent."""
+        totals = dict(zip(self.codes, (int(v) for v in per_unit), strict=True))
+        for code, parent in zip(reversed(self.codes), reversed(self.parents), strict=True):
+            if parent is not None and parent in totals:
+                totals[parent] += totals[code]
+        return totals
+
+
+@njit(cache=True, nogil=True)
+def _count_units(units, n_units):  # pragma: no cover - numba
+    """Pixels per unit (int64[n_units]) of a flat unit index (-1 = outside)."""
+    counts = np.zeros(n_units, dtype=np.int64)
+    for i in range(units.size):
+        u = units[i]
+        if u >= 0:
+            counts[u] += 1
+    return counts
+
+
+@njit(cache=True, nogil=True)
+def _scan_categorical(codes, units, n_units):  # pragma: no cover - numba
+    """Nodata pixels (code < 0) per unit, over the pixels inside some region."""
+    missing = np.zeros(n_units, dtype=np.int64)
+    for i in range(codes.size):
+        u = units[i]
+        if u >= 0 and codes[i] < 0:
+            missing[u] += 1
+    return missing
+
+
+@njit(cache=True, nogil=True)
+def _scan_continuous(values, units, n_units, low, high):  # pragma: no cover - numba
+    """One pass over a flat float layer and its flat unit index, inside the regions only.
+
+    Returns (NaN pixels per unit, non-NaN pixels, how many < ``low``, how many > ``high``, lowest
+    and highest non-NaN value; NaN when there is none)."""
+    missing = np.zeros(n_units, dtype=np.int64)
+    valid = 0
+    below = 0
+    above = 0
+    lowest = np.inf
+    highest = -np.inf
+    for i in range(values.size):
+        u = units[i]
+        if u < 0:
+            continue
+        v = values[i]
+        if np.isnan(v):
+            missing[u] += 1
+            continue
+        valid += 1
+        if v < low:
+            below += 1
+        if v > high:
+            above += 1
+        if v < lowest:
+            lowest = v
+        if v > highest:
+            highest = v
+    if valid == 0:
+        lowest = np.nan
+        highest = np.nan
+    return missing, valid, below, above, lowest, highest
+
+
+@njit(cache=True, nogil=True)
+def _class_histogram(codes, units, size):  # pragma: no cover - numba
+    """Pixels per land-cover code 0..size-1 inside some region (codes < 0 are nodata)."""
+    counts = np.zeros(size, dtype=np.int64)
+    for i in range(codes.size):
+        c = codes[i]
+        if units[i] >= 0 and c >= 0:
+            counts[c] += 1
+    return counts
+
+
+@njit(cache=True, nogil=True)
+def _largest_code(codes, units):  # pragma: no cover - numba
+    """Largest code >= 0 inside some region; -1 when there is none."""
+    largest = -1
+    for i in range(codes.size):
+        c = codes[i]
+        if units[i] >= 0 and c > largest:
+            largest = c
+    return largest
+
+
+def _present_classes(codes: np.ndarray, unit_index: np.ndarray) -> np.ndarray:
+    """Sorted distinct land-cover codes (>= 0) found inside the regions: the same set as
+    ``np.unique(codes[(unit_index >= 0) & (codes >= 0)])``, counted with a histogram."""
+    flat_codes = np.ascontiguousarray(codes).ravel()
+    flat_units = np.ascontiguousarray(unit_index, dtype=np.int32).ravel()
+    if flat_codes.dtype.kind not in "iu" or flat_codes.size != flat_units.size:
+        return np.unique(codes[(unit_index >= 0) & (codes >= 0)])
+    largest = int(_largest_code(flat_codes, flat_units))
+    if largest < 0:
+        return np.zeros(0, dtype=np.int64)
+    if largest >= MAX_CLASS_CODE_COUNT:
+        return np.unique(codes[(unit_index >= 0) & (codes >= 0)])
+    return np.flatnonzero(_class_histogram(flat_codes, flat_units, largest + 1))
 
 
 def _missing_inputs(declaration, spec: AccountSpec, prepared: PreparedInputs, catalog) -> list[str]:
@@ -368,7 +572,7 @@ def _prepare_classes(spec: AccountSpec, prepared: PreparedInputs, declarations) 
     landcover = prepared.layers.get("landcover")
     if landcover is None:
         return
-    present = np.unique(landcover.data[prepared.index.inside & (landcover.data >= 0)])
+    present = _present_classes(landcover.data, prepared.index.unit_index)
     absent = sorted(int(c) for c in present if int(c) not in classes.index)
     if absent:
         prepared.problems.append(error("class_missing_in_table", source, "class", value=absent))

@@ -7,15 +7,26 @@ folder: ``report.xlsx``, ``report.html``, ``maps/gep_density.tif`` and ``maps/*.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from gep.account import Account
 from gep.i18n import check_lang
 from gep.reports.data import as_account
 from gep.reports.html import render_html, write_html_report
-from gep.reports.maps import grid_from_cog, value_map_paths, write_density_map, write_previews
+from gep.reports.maps import (
+    DENSITY,
+    DensitySum,
+    cog_paths,
+    grid_from_cog,
+    value_map_paths,
+    write_density_map,
+    write_previews,
+)
 from gep.reports.xlsx import SHEETS, write_workbook
 
 if TYPE_CHECKING:
@@ -23,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SHEETS",
+    "DensitySum",
     "ReportFiles",
     "grid_from_cog",
     "render_html",
@@ -49,15 +61,34 @@ class ReportFiles:
 
 
 def write_reports(
-    account: Account | str | Path, lang: str = "zh", boundaries: gpd.GeoDataFrame | None = None
+    account: Account | str | Path,
+    lang: str = "zh",
+    boundaries: gpd.GeoDataFrame | None = None,
+    density: np.ndarray | None = None,
 ) -> ReportFiles:
     """Write the density map, the map previews, ``report.xlsx`` and ``report.html`` into the account
     folder, in ``lang`` ("zh" or "en"). ``boundaries`` (regions as a GeoDataFrame, ideally in the grid
-    CRS) are outlined on the previews when given."""
+    CRS) are outlined on the previews when given.
+
+    ``density``: the GEP density already computed by the caller, yuan/hm² (float64) on the grid of the
+    item value COGs, NaN where no item has a value (see :func:`gep.reports.maps.density_array`; a
+    :class:`DensitySum` fed every item's value array gives the very numbers read back from the COGs);
+    it is written as ``maps/gep_density.tif`` without reading the value COGs back. None: summed from
+    the value COGs. The density COG is written on a worker thread while the other previews are drawn;
+    its own preview is drawn once it is on disk."""
     lang = check_lang(lang)
     account = as_account(account)
-    density = write_density_map(account) if value_map_paths(account) else None
-    previews = write_previews(account, lang, boundaries)
-    workbook = write_workbook(account, account.directory / "report.xlsx", lang)
+    density_cog = account.map_path(DENSITY)
+    later = [density_cog] if value_map_paths(account) else []
+    # listed before the density COG (and the GDAL temporary files beside it) is being written
+    first = [c for c in cog_paths(account) if c not in later]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gep-density") as pool:
+        job = pool.submit(write_density_map, account, None, density) if later else None
+        previews = write_previews(account, lang, boundaries, cogs=first) if first else []
+        workbook = write_workbook(account, account.directory / "report.xlsx", lang)
+        density_path = job.result() if job is not None else None
+    if later:
+        previews += write_previews(account, lang, boundaries, cogs=later)
+    previews.sort()
     html = write_html_report(account, account.directory / "report.html", lang, previews=True)
-    return ReportFiles(workbook, html, density, tuple(previews))
+    return ReportFiles(workbook, html, density_path, tuple(previews))

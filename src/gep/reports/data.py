@@ -102,14 +102,16 @@ def item_rows(account: Account, category: str, region_code: str, lang: str) -> l
     components; units and names in ``lang``."""
     catalog = load_catalog()
     table = account.table
-    rows = table[(table["region_code"] == region_code) & (table["category"] == category)]
+    selected = table[(table["region_code"] == region_code) & (table["category"] == category)]
     order = {item.id: n for n, item in enumerate(catalog.items)}
+    by_item: dict[str, tuple[list[dict], list[dict]]] = {}
+    for row in selected.to_dict("records"):  # plain dicts: far cheaper than a DataFrame per item
+        main, parts = by_item.setdefault(row["item"], ([], []))
+        (main if row["component"] == "" else parts).append(row)
     out: list[ItemRow] = []
-    for item_id in sorted(rows["item"].unique(), key=lambda i: order.get(i, len(order))):
-        item_rows_ = rows[rows["item"] == item_id]
-        main = item_rows_[item_rows_["component"] == ""]
-        parts = item_rows_[item_rows_["component"] != ""]
-        for _, row in list(main.iterrows()) + list(parts.iterrows()):
+    for item_id in sorted(by_item, key=lambda i: order.get(i, len(order))):
+        main, parts = by_item[item_id]
+        for row in main + parts:
             component = str(row["component"])
             if component:
                 name = component_label(component, lang)
