@@ -2,22 +2,17 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/scaling.py --resolution 100 --workers 1 2 4 --cache /tmp/gepcache
-    .venv/bin/python benchmarks/scaling.py --resolution 30 --mode stream --workers 2 --cache /tmp/gepcache
+    .venv/bin/python benchmarks/scaling.py --resolution 100 --local --workers 1 2 4 --cache /tmp/gepcache
+    .venv/bin/python benchmarks/scaling.py --resolution 30 --local --workers --reports --cache /tmp/gepcache
 
-Every configuration runs in a fresh subprocess. For each it prints the wall time of the phases
-(``prepare``: reading and aligning the inputs; ``items``: computing every item; ``write``: maps and
-tables) and the peak resident memory of the process tree (client plus cluster workers, sampled every
-0.1 s with psutil). The demo inputs are built once into ``--cache`` beforehand (not timed).
-
-Modes:
-
-* ``account`` (default): :func:`gep.engine.run.run_account` without the HTML/XLSX reports, i.e. the
-  real ``gep account`` path: every item is kept in memory until the tables are written.
-* ``stream``: items from :func:`gep.engine.compute.iter_item_runs`, each written as two COGs and summed
-  over regions, zones and ecosystems (the work of ``write_outputs``) and dropped before the next one:
-  the memory a streaming ``write_outputs`` would need. Used at 30 m, where ``account`` mode needs more
-  memory than this machine has.
+Every configuration runs in a fresh subprocess, on the real ``gep account`` path: ``prepare_inputs``
+then ``write_outputs`` consuming :func:`gep.engine.compute.iter_item_runs` (items are computed while
+the previous ones are written and summed). It prints the wall time of the phases (``prepare``:
+reading, aligning and checking the inputs; ``account``: computing, writing and summing every item and
+the tables, with ``--reports`` also the density map, previews, report.xlsx and report.html), the CPU
+seconds of the client process (user + system) and the peak resident memory of the process tree (client
+plus cluster workers, sampled every 0.1 s with psutil). The demo inputs are built once into
+``--cache`` beforehand (not timed).
 
 Benchmarks are recorded (benchmarks/RESULTS.md ("Account engine" section)), never asserted in tests.
 """
@@ -74,11 +69,14 @@ class PeakMemory:
         self.peak = max(self.peak, _tree_rss(os.getpid()))
 
 
-def one_run(resolution: float, cache: Path, workers: int, mode: str, local_threads: int | None) -> dict:
+def one_run(resolution: float, cache: Path, workers: int, reports: bool, local_threads: int | None) -> dict:
     """Run one configuration in this process; ``workers`` 0 = local (no dask)."""
+    import resource
     import tomllib
 
     from gep.demo.runner import demo_inputs, output_spec_text
+    from gep.engine.compute import iter_item_runs
+    from gep.engine.outputs import write_outputs
     from gep.inputs.prepare import prepare_inputs
     from gep.spec import parse_spec
 
@@ -100,21 +98,15 @@ def one_run(resolution: float, cache: Path, workers: int, mode: str, local_threa
             )
             scheduler = cluster.scheduler_address
             times["cluster_start"] = time.perf_counter() - start
+        cpu_start = resource.getrusage(resource.RUSAGE_SELF)
         start = time.perf_counter()
         prepared = prepare_inputs(spec)
         times["prepare"] = time.perf_counter() - start
-        if mode == "account":
-            from gep.engine.compute import run_services
-            from gep.engine.outputs import write_outputs
-
-            start = time.perf_counter()
-            runs = run_services(prepared, scheduler=scheduler, workers=local_threads)
-            times["items"] = time.perf_counter() - start
-            start = time.perf_counter()
-            write_outputs(prepared, runs, out, reports=False)
-            times["write"] = time.perf_counter() - start
-        else:
-            times.update(_stream(prepared, out, scheduler, local_threads))
+        start = time.perf_counter()
+        runs = iter_item_runs(prepared, scheduler=scheduler, workers=local_threads)
+        write_outputs(prepared, runs, out, reports=reports)
+        times["account"] = time.perf_counter() - start
+        cpu = resource.getrusage(resource.RUSAGE_SELF)
         if cluster is not None:
             cluster.close()
     times["total"] = sum(v for k, v in times.items() if k != "cluster_start")
@@ -125,48 +117,13 @@ def one_run(resolution: float, cache: Path, workers: int, mode: str, local_threa
         "pixels": grid.height * grid.width,
         "workers": workers,
         "local_threads": local_threads or os.cpu_count(),
-        "mode": mode,
+        "reports": reports,
         "seconds": {k: round(v, 2) for k, v in times.items()},
+        "client_cpu_user_s": round(cpu.ru_utime - cpu_start.ru_utime, 1),
+        "client_cpu_system_s": round(cpu.ru_stime - cpu_start.ru_stime, 1),
         "peak_rss_gb": round(memory.peak / 1e9, 2),
         "items": len(prepared.computable_items),
     }
-
-
-def _stream(prepared, out: Path, scheduler: str | None, local_threads: int | None) -> dict[str, float]:
-    """Items one at a time: two COGs each, sums over regions, zones and ecosystems, then dropped."""
-    import numpy as np
-
-    from gep.engine.cog import write_cog
-    from gep.engine.compute import iter_item_runs
-    from gep.seea import ecosystem_index
-
-    maps = out / "maps"
-    maps.mkdir(parents=True, exist_ok=True)
-    index = prepared.index
-    landcover = prepared.layers["landcover"].data if "landcover" in prepared.layers else None
-    eco, labels = ecosystem_index(landcover, prepared.classes, index.inside.shape)
-    keep = index.inside & (eco >= 0)
-    eco_keep = eco[keep]
-    sums = {}
-    items = write = 0.0
-    start = time.perf_counter()
-    for run in iter_item_runs(prepared, scheduler=scheduler, workers=local_threads):
-        items += time.perf_counter() - start
-        start = time.perf_counter()
-        result = run.result
-        write_cog(maps / f"{run.service.item_id}_physical.tif", result.physical, prepared.grid, {"ITEM": "x"})
-        write_cog(maps / f"{run.service.item_id}_value.tif", result.value_yuan, prepared.grid, {"ITEM": "x"})
-        arrays = [result.physical, result.value_yuan]
-        arrays += [a for c in result.components for a in (c.physical, c.value_yuan)]
-        sums[run.service.item_id] = [
-            (index.region_sums(a), index.zone_sums(a), np.bincount(eco_keep, np.nan_to_num(a[keep]), len(labels)))
-            for a in arrays
-        ]
-        del run, result, arrays
-        write += time.perf_counter() - start
-        start = time.perf_counter()
-    items += time.perf_counter() - start
-    return {"items": items, "write": write}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -175,22 +132,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2, 4], help="cluster sizes (0 = local)")
     parser.add_argument("--local", action="store_true", help="also run locally (no dask), first")
     parser.add_argument("--local-threads", type=int, default=None, help="threads of the local run")
-    parser.add_argument("--mode", choices=("account", "stream"), default="account")
+    parser.add_argument("--reports", action="store_true", help="also write the report files (as gep account)")
     parser.add_argument("--cache", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None, help="append one JSON line per run here")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
-        result = one_run(args.resolution, args.cache, args.workers[0], args.mode, args.local_threads)
+        result = one_run(args.resolution, args.cache, args.workers[0], args.reports, args.local_threads)
         print(json.dumps(result))
         return
     from gep.demo.runner import demo_inputs
 
     demo_inputs(args.resolution, args.cache)  # build the inputs once, untimed
     configs = ([0] if args.local else []) + list(args.workers)
-    print(f"{'workers':>8} {'prepare':>8} {'items':>8} {'write':>8} {'total':>8} {'peak GB':>8}")
+    print(f"{'workers':>8} {'prepare':>8} {'account':>8} {'total':>8} {'user s':>8} {'sys s':>8} {'peak GB':>8}")
     for workers in configs:
-        command = [sys.executable, __file__, "--one", "--resolution", str(args.resolution), "--mode", args.mode]
+        command = [sys.executable, __file__, "--one", "--resolution", str(args.resolution)]
+        command += ["--reports"] if args.reports else []
         command += ["--workers", str(workers)]
         if args.cache is not None:
             command += ["--cache", str(args.cache)]
@@ -204,8 +162,8 @@ def main(argv: list[str] | None = None) -> None:
         s = result["seconds"]
         label = "local" if workers == 0 else str(workers)
         print(
-            f"{label:>8} {s['prepare']:8.1f} {s['items']:8.1f} {s['write']:8.1f} {s['total']:8.1f} "
-            f"{result['peak_rss_gb']:8.2f}",
+            f"{label:>8} {s['prepare']:8.1f} {s['account']:8.1f} {s['total']:8.1f} "
+            f"{result['client_cpu_user_s']:8.1f} {result['client_cpu_system_s']:8.1f} {result['peak_rss_gb']:8.2f}",
             flush=True,
         )
         if args.json is not None:
