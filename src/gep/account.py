@@ -14,6 +14,23 @@ from pathlib import Path
 import pandas as pd
 
 CATEGORIES = ("material", "regulating", "cultural")
+ACCOUNT_COLUMNS = (
+    "year",
+    "region_code",
+    "region_name",
+    "level",
+    "category",
+    "item",
+    "item_name_zh",
+    "item_name_en",
+    "component",
+    "physical_quantity",
+    "physical_unit",
+    "value_yuan",
+    "method",
+    "profile",
+)
+"""Columns of ``account.csv``, in file order (the engine writes them, the store reads them)."""
 
 
 @dataclass(frozen=True)

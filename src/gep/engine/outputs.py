@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from gep import __version__
-from gep.account import Account
+from gep.account import ACCOUNT_COLUMNS, Account
 from gep.catalog import load_catalog
 from gep.engine.cog import CogWriter
 from gep.engine.compute import ItemRun
@@ -34,23 +34,6 @@ from gep.seea import SupplyTables, ecosystem_index
 Progress = Callable[[str, float], None]
 FLOAT_FORMAT = "%.12g"
 """Number format of CSV outputs: 12 significant digits, the same bytes on every run."""
-ACCOUNT_COLUMNS = (
-    "year",
-    "region_code",
-    "region_name",
-    "level",
-    "category",
-    "item",
-    "item_name_zh",
-    "item_name_en",
-    "component",
-    "physical_quantity",
-    "physical_unit",
-    "value_yuan",
-    "method",
-    "profile",
-)
-"""Columns of ``account.csv``, in order."""
 WRITER_THREADS = 2
 """Threads that write an item's maps and sum its arrays while the next items compute."""
 

@@ -21,27 +21,10 @@ import pandas as pd
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from gep.account import ACCOUNT_COLUMNS
 from gep.account import Account as AccountFiles
 from gep.store import models
 from gep.store.models import Account, AccountMap, AccountRegion, AccountRow, Dataset, Region
-
-ACCOUNT_COLUMNS = (
-    "year",
-    "region_code",
-    "region_name",
-    "level",
-    "category",
-    "item",
-    "item_name_zh",
-    "item_name_en",
-    "component",
-    "physical_quantity",
-    "physical_unit",
-    "value_yuan",
-    "method",
-    "profile",
-)
-"""Columns of ``account.csv``, in file order."""
 
 NUMERIC_COLUMNS = ("physical_quantity", "value_yuan")
 SUMMARY_FIELDS = (
