@@ -75,7 +75,7 @@ def one_run(resolution: float, cache: Path, workers: int, reports: bool, local_t
     import tomllib
 
     from gep.demo.runner import demo_inputs, output_spec_text
-    from gep.engine.compute import iter_item_runs
+    from gep.engine.compute import GridBuffers, iter_item_runs
     from gep.engine.outputs import write_outputs
     from gep.inputs.prepare import prepare_inputs
     from gep.spec import parse_spec
@@ -103,8 +103,9 @@ def one_run(resolution: float, cache: Path, workers: int, reports: bool, local_t
         prepared = prepare_inputs(spec)
         times["prepare"] = time.perf_counter() - start
         start = time.perf_counter()
-        runs = iter_item_runs(prepared, scheduler=scheduler, workers=local_threads)
-        write_outputs(prepared, runs, out, reports=reports)
+        buffers = GridBuffers(prepared.grid.shape)  # as gep.engine.run.run_account
+        runs = iter_item_runs(prepared, scheduler=scheduler, workers=local_threads, buffers=buffers)
+        write_outputs(prepared, runs, out, reports=reports, buffers=buffers)
         times["account"] = time.perf_counter() - start
         cpu = resource.getrusage(resource.RUSAGE_SELF)
         if cluster is not None:

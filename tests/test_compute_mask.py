@@ -43,3 +43,23 @@ def test_scalars_booleans_and_integers_become_float64_arrays():
     assert result.physical.dtype == np.float64 and result.value_yuan.dtype == np.float64
     assert result.physical.tolist()[0] == [1.0, 0.0] and np.isnan(result.physical[1, 0])
     assert result.value_yuan[1, 1] == 4.0 and np.isnan(result.value_yuan[1, 0])
+
+
+def test_grid_buffers_keep_only_arrays_nobody_else_holds():
+    from gep.engine.compute import GridBuffers
+
+    buffers = GridBuffers((2, 3), capacity=2)
+    held = np.zeros((2, 3))
+    view_base = np.zeros((2, 6))
+    arrays = [np.ones((2, 3)), held, view_base[:, :3], np.ones((2, 3), dtype=np.float32), np.ones((3, 2))]
+    free_id = id(arrays[0])
+    buffers.give(arrays)
+    assert arrays == []
+    # only the first array qualified: ``held`` is still referenced here, the view does not own its
+    # memory, the float32 array and the transposed shape are not the grid's float64 arrays
+    first = buffers.take()
+    assert id(first) == free_id
+    fresh = buffers.take()  # the pool is empty again: a new array
+    assert fresh.shape == (2, 3) and fresh.dtype == np.float64 and id(fresh) != free_id
+    held[0, 0] = 5.0  # untouched by the pool
+    assert held[0, 0] == 5.0

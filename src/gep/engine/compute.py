@@ -19,6 +19,8 @@ flight, so a consumer that writes and drops each item holds a bounded number of 
 from __future__ import annotations
 
 import os
+import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -299,15 +301,62 @@ def _mask_outside(result: ServiceResult, inside: np.ndarray, inputs: Sequence[np
     return replace(result, physical=clean(result.physical), value_yuan=clean(result.value_yuan), components=components)
 
 
-def assemble(plan: ItemPlan, parts: Sequence[ServiceResult], shape: tuple[int, int]) -> ServiceResult:
+class GridBuffers:
+    """Full-grid float64 arrays of items already written, handed back by the writer and reused to
+    assemble later items, so a run does not map (and have the kernel zero) a fresh array for each.
+
+    Only arrays nobody else refers to are kept (checked with their reference count), at most
+    ``capacity`` of them."""
+
+    def __init__(self, shape: tuple[int, int], capacity: int = 8):
+        self.shape = tuple(shape)
+        self.capacity = capacity
+        self._free: list[np.ndarray] = []
+        self._lock = threading.Lock()
+
+    def take(self) -> np.ndarray:
+        """A float64 array of the grid's shape with undefined contents."""
+        with self._lock:
+            if self._free:
+                return self._free.pop()
+        return np.empty(self.shape, dtype=np.float64)
+
+    def give(self, arrays: list[np.ndarray]) -> None:
+        """Keep the arrays of ``arrays`` that are whole-grid float64 arrays owning their memory and held
+        by nothing but this list; the list is emptied."""
+        seen: set[int] = set()
+        while arrays:
+            array = arrays.pop()
+            # references: the local name and getrefcount's argument
+            unused = sys.getrefcount(array) <= 2 and id(array) not in seen
+            seen.add(id(array))
+            if (
+                unused
+                and isinstance(array, np.ndarray)
+                and array.shape == self.shape
+                and array.dtype == np.float64
+                and array.flags.owndata
+                and array.flags.c_contiguous
+                and array.flags.writeable
+            ):
+                with self._lock:
+                    if len(self._free) < self.capacity:
+                        self._free.append(array)
+            del array
+
+
+def assemble(
+    plan: ItemPlan, parts: Sequence[ServiceResult], shape: tuple[int, int], buffers: GridBuffers | None = None
+) -> ServiceResult:
     """The item's result on the whole grid from its blocks' results (in block order): arrays copied
-    into place, notes of the blocks each once (in order), then one note per region override."""
+    into place (into ``buffers``' arrays when given), notes of the blocks each once (in order), then
+    one note per region override."""
     first = parts[0]
     if len(parts) == 1:
         return replace(first, notes=(*first.notes, *plan.override_notes))
 
     def stitch(pick: Callable[[ServiceResult], np.ndarray]) -> np.ndarray:
-        out = np.empty(shape, dtype=np.float64)
+        out = buffers.take() if buffers is not None else np.empty(shape, dtype=np.float64)
         for rows, part in zip(plan.blocks, parts, strict=True):
             out[rows] = pick(part)
         return out
@@ -389,6 +438,7 @@ def iter_item_runs(
     *,
     scheduler: str | None = None,
     workers: int | None = None,
+    buffers: GridBuffers | None = None,
 ) -> Iterator[ItemRun]:
     """Compute every computable item of ``prepared`` and yield the runs in catalogue order, keeping at
     most the backend's ``lookahead`` items in flight beyond the one yielded.
@@ -399,6 +449,8 @@ def iter_item_runs(
         chunk_rows: rows per block of a per-pixel service.
         scheduler: address of a dask.distributed scheduler (``tcp://host:8786``); None runs locally.
         workers: threads of the local backend (default: CPU count); ignored with ``scheduler``.
+        buffers: arrays handed back by the consumer (:class:`GridBuffers`), used to assemble items
+            computed in row blocks.
     """
     report = progress or (lambda step, fraction: None)
     plans = plan_items(prepared, chunk_rows)
@@ -422,7 +474,7 @@ def iter_item_runs(
             report(plan.service.item_id, (done + 0.5) / max(1, len(plans)))
             parts = [f.result() for f in futures]
             futures.clear()
-            result = assemble(plan, parts, prepared.grid.shape)
+            result = assemble(plan, parts, prepared.grid.shape, buffers)
             del parts
             done += 1
             yield ItemRun(plan.service, result)

@@ -24,7 +24,7 @@ from gep import __version__
 from gep.account import ACCOUNT_COLUMNS, Account
 from gep.catalog import load_catalog
 from gep.engine.cog import CogWriter
-from gep.engine.compute import ItemRun
+from gep.engine.compute import GridBuffers, ItemRun
 from gep.engine.provenance import build_provenance
 from gep.engine.tally import ArraySums, Tally
 from gep.inputs.prepare import PreparedInputs
@@ -221,10 +221,12 @@ def write_outputs(
     progress: Progress | None = None,
     lang: str = "zh",
     reports: bool = True,
+    buffers: GridBuffers | None = None,
 ) -> Path:
     """Write the account into ``out_dir`` atomically; returns ``out_dir``. ``runs`` may be a generator:
-    items are written and summed one at a time and their arrays dropped. With ``reports`` the
-    density map, PNG previews, ``report.xlsx`` and ``report.html`` (in ``lang``) are written too."""
+    items are written and summed one at a time and their arrays dropped, or handed to ``buffers`` (the
+    :class:`GridBuffers` the generator assembles with) when nothing else holds them. With ``reports``
+    the density map, PNG previews, ``report.xlsx`` and ``report.html`` (in ``lang``) are written too."""
     report = progress or (lambda step, fraction: None)
     out_dir = out_dir.resolve()
     check_output_dir(out_dir)
@@ -234,7 +236,7 @@ def write_outputs(
         maps = staging / "maps"
         maps.mkdir()
         synthetic = bool(prepared.synthetic_inputs) or prepared.spec.account.synthetic
-        kept, summed, density = _write_items(prepared, runs, maps, synthetic, report)
+        kept, summed, density = _write_items(prepared, runs, maps, synthetic, report, buffers)
         runs = kept
         report("tables", 0.9)
         account = account_rows(prepared, summed)
@@ -279,7 +281,12 @@ def write_outputs(
 
 
 def _write_items(
-    prepared: PreparedInputs, runs: Iterable[ItemRun], maps: Path, synthetic: bool, report: Progress
+    prepared: PreparedInputs,
+    runs: Iterable[ItemRun],
+    maps: Path,
+    synthetic: bool,
+    report: Progress,
+    buffers: GridBuffers | None = None,
 ) -> tuple[list[ItemRun], list[ItemSums], np.ndarray | None]:
     """Write each item's two maps and sum its arrays, on :data:`WRITER_THREADS` threads while the next
     items compute; at most two items are held here at a time. Returns the runs without their arrays,
@@ -292,7 +299,7 @@ def _write_items(
     density = DensitySum(grid.shape)
     kept: list[ItemRun] = []
     sum_futures: list[Future] = []
-    in_flight: deque[list[Future]] = deque()
+    in_flight: deque[tuple[list[Future], list[np.ndarray]]] = deque()
     with ThreadPoolExecutor(WRITER_THREADS, thread_name_prefix="gep-write") as pool, CogWriter(grid) as cogs:
         for n, run in enumerate(runs):
             item_id = run.service.item_id
@@ -313,18 +320,28 @@ def _write_items(
                 pool.submit(cogs.write, maps / f"{item_id}_value.tif", result.value_yuan, value_tags),
             ]
             sum_futures.append(futures[0])
-            in_flight.append(futures)
+            arrays = [result.physical, result.value_yuan]
+            arrays += [a for c in result.components for a in (c.physical, c.value_yuan)]
+            in_flight.append((futures, arrays))
             density.add(result.value_yuan)
             kept.append(without_arrays(run))
             del run, result
+            del arrays
             while len(in_flight) > 1:  # the previous item must be written before the next is taken
-                for future in in_flight.popleft():
-                    future.result()
-        for futures in in_flight:
-            for future in futures:
-                future.result()
+                _finish(*in_flight.popleft(), buffers)
+        while in_flight:
+            _finish(*in_flight.popleft(), buffers)
     summed = [future.result() for future in sum_futures]
     return kept, summed, density.density(grid.pixel_area_m2) if kept else None
+
+
+def _finish(futures: list[Future], arrays: list[np.ndarray], buffers: GridBuffers | None) -> None:
+    """Wait for an item's writing and summing; then hand its arrays to ``buffers``."""
+    for future in futures:
+        future.result()
+    if buffers is not None:
+        buffers.give(arrays)
+    arrays.clear()
 
 
 def build_summary(prepared: PreparedInputs, account: pd.DataFrame, checks: list[dict], synthetic: bool) -> dict:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from gep.engine.compute import ItemRun, iter_item_runs
+from gep.engine.compute import GridBuffers, ItemRun, iter_item_runs
 from gep.engine.outputs import check_output_dir, without_arrays, write_outputs
 from gep.inputs.prepare import PreparedInputs, prepare_inputs
 from gep.problems import GepInputError
@@ -50,7 +50,9 @@ def run_account(
     address = scheduler if scheduler is not None else spec.account.scheduler
     # items stream from the engine into the writer one at a time, so only a few are in memory at once
     runs: list[ItemRun] = []
-    computed = iter_item_runs(prepared, lambda step, f: report(step, 0.3 + 0.5 * f), scheduler=address)
+    # the writer hands each written item's arrays back for assembling later items
+    buffers = GridBuffers(prepared.grid.shape)
+    computed = iter_item_runs(prepared, lambda step, f: report(step, 0.3 + 0.5 * f), scheduler=address, buffers=buffers)
     written = write_outputs(
         prepared,
         _recording(computed, runs),
@@ -59,6 +61,7 @@ def run_account(
         progress=lambda step, f: report(step, 0.8 + 0.2 * f),
         lang=lang,
         reports=reports,
+        buffers=buffers,
     )
     return AccountRun(prepared, tuple(runs), written)
 
