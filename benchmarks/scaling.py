@@ -6,8 +6,8 @@ Usage::
     .venv/bin/python benchmarks/scaling.py --resolution 30 --local --workers --reports --cache /tmp/gepcache
 
 Every configuration runs in a fresh subprocess, on the real ``gep account`` path: ``prepare_inputs``
-then ``write_outputs`` consuming :func:`gep.engine.compute.iter_item_runs` (items are computed while
-the previous ones are written and summed). It prints the wall time of the phases (``prepare``:
+then :func:`gep.engine.run.run_account` (items are computed while the previous ones are written and
+summed). It prints the wall time of the phases (``prepare``:
 reading, aligning and checking the inputs; ``account``: computing, writing and summing every item and
 the tables, with ``--reports`` also the density map, previews, report.xlsx and report.html), the CPU
 seconds of the client process (user + system) and the peak resident memory of the process tree (client
@@ -69,14 +69,13 @@ class PeakMemory:
         self.peak = max(self.peak, _tree_rss(os.getpid()))
 
 
-def one_run(resolution: float, cache: Path, workers: int, reports: bool, local_threads: int | None) -> dict:
+def one_run(resolution: float, cache: Path, workers: int, reports: bool) -> dict:
     """Run one configuration in this process; ``workers`` 0 = local (no dask)."""
     import resource
     import tomllib
 
     from gep.demo.runner import demo_inputs, output_spec_text
-    from gep.engine.compute import GridBuffers, iter_item_runs
-    from gep.engine.outputs import write_outputs
+    from gep.engine.run import run_account
     from gep.inputs.prepare import prepare_inputs
     from gep.spec import parse_spec
 
@@ -103,9 +102,7 @@ def one_run(resolution: float, cache: Path, workers: int, reports: bool, local_t
         prepared = prepare_inputs(spec)
         times["prepare"] = time.perf_counter() - start
         start = time.perf_counter()
-        buffers = GridBuffers(prepared.grid.shape)  # as gep.engine.run.run_account
-        runs = iter_item_runs(prepared, scheduler=scheduler, workers=local_threads, buffers=buffers)
-        write_outputs(prepared, runs, out, reports=reports, buffers=buffers)
+        run_account(spec, out, prepared=prepared, reports=reports, scheduler=scheduler)
         times["account"] = time.perf_counter() - start
         cpu = resource.getrusage(resource.RUSAGE_SELF)
         if cluster is not None:
@@ -117,7 +114,7 @@ def one_run(resolution: float, cache: Path, workers: int, reports: bool, local_t
         "grid": [grid.height, grid.width],
         "pixels": grid.height * grid.width,
         "workers": workers,
-        "local_threads": local_threads or os.cpu_count(),
+        "local_threads": os.cpu_count(),
         "reports": reports,
         "seconds": {k: round(v, 2) for k, v in times.items()},
         "client_cpu_user_s": round(cpu.ru_utime - cpu_start.ru_utime, 1),
@@ -132,14 +129,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--resolution", type=float, default=100.0)
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2, 4], help="cluster sizes (0 = local)")
     parser.add_argument("--local", action="store_true", help="also run locally (no dask), first")
-    parser.add_argument("--local-threads", type=int, default=None, help="threads of the local run")
     parser.add_argument("--reports", action="store_true", help="also write the report files (as gep account)")
     parser.add_argument("--cache", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None, help="append one JSON line per run here")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
-        result = one_run(args.resolution, args.cache, args.workers[0], args.reports, args.local_threads)
+        result = one_run(args.resolution, args.cache, args.workers[0], args.reports)
         print(json.dumps(result))
         return
     from gep.demo.runner import demo_inputs
@@ -153,8 +149,6 @@ def main(argv: list[str] | None = None) -> None:
         command += ["--workers", str(workers)]
         if args.cache is not None:
             command += ["--cache", str(args.cache)]
-        if args.local_threads is not None:
-            command += ["--local-threads", str(args.local_threads)]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
             print(f"{workers:>8} failed (exit {done.returncode}): {done.stderr.strip().splitlines()[-1:]}")
