@@ -32,3 +32,17 @@ def test_sums_refuse_an_array_off_the_grid():
     with pytest.raises(ValueError, match="expected 8"):
         Tally(index, ECOSYSTEMS, 2).sums(np.ones((3, 3)))
 
+
+
+def test_keyed_sums_add_in_pixel_order_like_bincount():
+    """Runs of equal keys are summed in a register; the result must be bit for bit the per-pixel
+    sequential sum (np.bincount adds weights in pixel order), NaN and negative keys skipped."""
+    from gep.engine.tally import _keyed_sums
+
+    rng = np.random.default_rng(7)
+    keys = np.repeat(rng.integers(-1, 6, size=400), rng.integers(1, 30, size=400)).astype(np.int32)
+    values = rng.normal(0, 1e6, size=keys.size) * 10.0 ** rng.integers(-8, 8, size=keys.size)
+    values[rng.random(keys.size) < 0.1] = np.nan
+    take = (keys >= 0) & ~np.isnan(values)
+    expected = np.bincount(keys[take], weights=values[take], minlength=6)
+    assert np.array_equal(_keyed_sums(values, keys, 6), expected)

@@ -30,6 +30,7 @@ from typing import Protocol
 import numpy as np
 from numba import njit
 
+from gep.engine.array_pool import adopt_retained_arrays
 from gep.inputs.prepare import PreparedInputs
 from gep.parameters import ParameterSet
 from gep.services.base import Component, ServiceContext, ServiceResult
@@ -394,7 +395,11 @@ class LocalBackend:
     def __init__(self, workers: int | None = None, lookahead: int = DEFAULT_LOOKAHEAD):
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.lookahead = lookahead
-        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="gep") if self.workers > 1 else None
+        self._pool = (
+            ThreadPoolExecutor(self.workers, thread_name_prefix="gep", initializer=adopt_retained_arrays)
+            if self.workers > 1
+            else None
+        )
         self._derived: Future | None = None
 
     def derived(self, prepared: PreparedInputs, names: set[str]) -> None:

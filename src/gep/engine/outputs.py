@@ -23,6 +23,7 @@ import pandas as pd
 from gep import __version__
 from gep.account import ACCOUNT_COLUMNS, Account
 from gep.catalog import load_catalog
+from gep.engine.array_pool import adopt_retained_arrays
 from gep.engine.cog import CogWriter
 from gep.engine.compute import GridBuffers, ItemRun
 from gep.engine.provenance import build_provenance
@@ -300,7 +301,8 @@ def _write_items(
     kept: list[ItemRun] = []
     sum_futures: list[Future] = []
     in_flight: deque[tuple[list[Future], list[np.ndarray]]] = deque()
-    with ThreadPoolExecutor(WRITER_THREADS, thread_name_prefix="gep-write") as pool, CogWriter(grid) as cogs:
+    writers = ThreadPoolExecutor(WRITER_THREADS, thread_name_prefix="gep-write", initializer=adopt_retained_arrays)
+    with writers as pool, CogWriter(grid) as cogs:
         for n, run in enumerate(runs):
             item_id = run.service.item_id
             result = run.result

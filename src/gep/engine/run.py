@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from gep.engine.array_pool import default_limit, retained_arrays
 from gep.engine.compute import GridBuffers, ItemRun, iter_item_runs
 from gep.engine.outputs import check_output_dir, without_arrays, write_outputs
 from gep.inputs.prepare import PreparedInputs, prepare_inputs
@@ -39,7 +40,23 @@ def run_account(
 
     ``scheduler`` (default: the spec's ``account.scheduler``) is the address of a dask.distributed
     scheduler (``tcp://host:8786``) to compute the items on; None computes them locally. The results
-    are the same either way."""
+    are the same either way.
+
+    Freed full-grid arrays are kept and reused during the run (:mod:`gep.engine.array_pool`)."""
+    with retained_arrays(default_limit()):
+        return _run_account(spec, out_dir, progress, extra_files, prepared, lang, reports, scheduler)
+
+
+def _run_account(
+    spec: AccountSpec,
+    out_dir: Path | None,
+    progress: Progress | None,
+    extra_files: Mapping[str, str] | None,
+    prepared: PreparedInputs | None,
+    lang: str,
+    reports: bool,
+    scheduler: str | None,
+) -> AccountRun:
     report = progress or (lambda step, fraction: None)
     target = Path(out_dir) if out_dir is not None else spec.output_dir
     check_output_dir(target.resolve())

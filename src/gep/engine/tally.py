@@ -24,13 +24,26 @@ from gep.zonal import RegionIndex
 
 @njit(cache=True, nogil=True)
 def _keyed_sums(values: np.ndarray, keys: np.ndarray, n_keys: int) -> np.ndarray:
+    # a run of pixels with the same key adds into a register, then the total goes back to the table:
+    # the same additions in the same order as ``out[key] += value`` per pixel, without a round trip
+    # through memory per pixel
     out = np.zeros(n_keys, dtype=np.float64)
+    current = -1
+    total = 0.0
     for i in range(values.size):
         key = keys[i]
+        if key != current:
+            if current >= 0:
+                out[current] = total
+            current = key
+            if key >= 0:
+                total = out[key]
         if key >= 0:
             value = values[i]
             if not np.isnan(value):
-                out[key] += value
+                total += value
+    if current >= 0:
+        out[current] = total
     return out
 
 

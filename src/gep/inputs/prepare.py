@@ -22,6 +22,7 @@ from numba import njit
 from pyproj import Transformer
 
 from gep.catalog import load_catalog
+from gep.engine.array_pool import adopt_retained_arrays
 from gep.grid import AccountGrid
 from gep.inputs.rasters import AlignedLayer, read_aligned
 from gep.inputs.tables import check_columns, check_numeric, read_table
@@ -133,7 +134,9 @@ def prepare_inputs(spec: AccountSpec, progress: Progress | None = None) -> Prepa
     names = sorted(set(spec.layers) | needed_layers)
     coverage = _RegionCoverage.of(index)
     vocabularies = {name: _vocabulary(catalog, name) for name in names if name in spec.layers}
-    with ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="gep-read") as pool:
+    with ThreadPoolExecutor(
+        max_workers=READ_THREADS, thread_name_prefix="gep-read", initializer=adopt_retained_arrays
+    ) as pool:
         # every read starts now (at most READ_THREADS at a time); results are taken in name order
         reads = {
             name: pool.submit(_read_and_scan, spec, name, grid, vocabulary, coverage)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gep.account import Account
+from gep.engine.array_pool import adopt_retained_arrays
 from gep.i18n import check_lang
 from gep.reports.data import as_account
 from gep.reports.html import render_html, write_html_report
@@ -82,7 +83,7 @@ def write_reports(
     later = [density_cog] if value_map_paths(account) else []
     # listed before the density COG (and the GDAL temporary files beside it) is being written
     first = [c for c in cog_paths(account) if c not in later]
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gep-density") as pool:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gep-density", initializer=adopt_retained_arrays) as pool:
         job = pool.submit(write_density_map, account, None, density) if later else None
         previews = write_previews(account, lang, boundaries, cogs=first) if first else []
         workbook = write_workbook(account, account.directory / "report.xlsx", lang)

@@ -31,6 +31,7 @@ from rasterio.enums import Resampling
 
 from gep.account import Account
 from gep.catalog import load_catalog
+from gep.engine.array_pool import adopt_retained_arrays
 from gep.engine.cog import write_cog
 from gep.grid import AccountGrid
 from gep.i18n import check_lang
@@ -163,7 +164,9 @@ def _read_ahead(read: Callable[[_T], _R], items: Iterable[_T], ahead: int) -> It
     """``read(item)`` for each item, in order, with up to ``ahead`` items read on threads ahead of
     the one being used (GDAL decodes without holding the GIL)."""
     items = list(items)
-    with ThreadPoolExecutor(max_workers=max(1, ahead), thread_name_prefix="gep-map-read") as pool:
+    with ThreadPoolExecutor(
+        max_workers=max(1, ahead), thread_name_prefix="gep-map-read", initializer=adopt_retained_arrays
+    ) as pool:
         pending: list[Future] = []
         try:
             for item in items:
@@ -539,7 +542,7 @@ def write_previews(
     the PNG paths. The boundaries are reprojected once for all previews."""
     account = as_account(account)
     check_lang(lang)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gep-png") as writer:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gep-png", initializer=adopt_retained_arrays) as writer:
         painter = _PreviewPainter(lang, _Outlines(boundaries), writer)
         sources = _read_ahead(_read_preview_source, cogs or cog_paths(account), 1)
         pngs = [painter.paint(source, source.cog.with_suffix(".png")) for source in sources]
