@@ -48,6 +48,27 @@ def test_a_freed_large_block_is_handed_out_again_for_the_same_size():
     assert pool_statistics()[0] == 0  # emptied when the block ends
 
 
+def test_a_larger_pooled_block_serves_a_request_of_at_least_half_its_size():
+    with retained_arrays(LIMIT):
+        wide = np.empty(3 * LARGE // 2)
+        address = wide.ctypes.data
+        del wide
+        narrow = np.ones(LARGE)
+        assert narrow.ctypes.data == address and narrow.sum() == LARGE
+        del narrow  # goes back with its full capacity
+        assert pool_statistics()[0] == (3 * LARGE // 2) * 8
+
+
+def test_a_miss_gives_unused_pooled_blocks_back_first():
+    with retained_arrays(LIMIT):
+        huge = np.empty(3 * LARGE)
+        del huge
+        assert pool_statistics()[0] == 3 * LARGE * 8
+        small = np.empty(LARGE)  # too small for the pooled block: it is freed, a new block is made
+        assert pool_statistics()[0] == 0
+        del small
+
+
 def test_zeros_from_a_reused_block_are_zero():
     with retained_arrays(LIMIT):
         dirty = np.empty(LARGE)

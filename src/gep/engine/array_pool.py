@@ -7,8 +7,11 @@ and zero each new array page by page: on the 2-core virtual machine of our bench
 
 :func:`retained_arrays` installs, for the current thread, a numpy memory handler (numpy's
 ``PyDataMem_SetHandler``) that keeps freed blocks of at least :data:`LARGE_BYTES` in a pool of at most
-``limit_bytes`` and hands them out again to requests of exactly the same size (``np.zeros`` clears a
-reused block with ``memset``). Smaller blocks go straight to ``malloc``/``free``.
+``limit_bytes`` and hands them out again: to requests of the same size, else to requests of at least
+half their size (``np.zeros`` clears a reused block with ``memset``). When no pooled block fits, the
+oldest pooled blocks are given back to the system before a new one is allocated, so that it is made of
+pages the process just released (cheap to fault in again) rather than of memory it never touched.
+Smaller blocks go straight to ``malloc``/``free``.
 
 The allocator functions are numba ``cfunc``s (no GIL needed, a mutex guards the pool), called by numpy
 through the C function pointers of the handler. Each block carries a 16-byte header with its size, so a
@@ -68,7 +71,8 @@ def _words(typingctx, address):
 
 @njit(cache=True)
 def _take(ctx, size):
-    """A pooled block of exactly ``size`` bytes (its user address), or 0."""
+    """A pooled block for ``size`` bytes (its user address), or 0: the most recently pooled block of
+    exactly that size, else the smallest one of up to twice that size."""
     state = _words(ctx)
     best = -1
     stamp = -1
@@ -78,10 +82,17 @@ def _take(ctx, size):
             best = k
             stamp = state[k + 2]
     if best < 0:
+        capacity = 2 * size + 1
+        for i in range(_SLOTS):
+            k = _FIRST_SLOT + 3 * i
+            if state[k] != 0 and size < state[k + 1] < capacity:
+                best = k
+                capacity = state[k + 1]
+    if best < 0:
         return 0
     block = state[best]
     state[best] = 0
-    state[_POOLED] -= size
+    state[_POOLED] -= state[best + 1]
     state[_REUSED] += 1
     return block
 
@@ -97,11 +108,12 @@ def _evict_oldest(ctx):
             oldest = k
             stamp = state[k + 2]
     if oldest < 0:
-        return False
+        return 0
     _free(state[oldest] - _HEADER)
-    state[_POOLED] -= state[oldest + 1]
+    size = state[oldest + 1]
+    state[_POOLED] -= size
     state[oldest] = 0
-    return True
+    return size
 
 
 @njit(cache=True)
@@ -112,7 +124,7 @@ def _keep(ctx, block, size):
         _free(block - _HEADER)
         return
     while state[_POOLED] + size > state[_LIMIT]:
-        if not _evict_oldest(ctx):
+        if _evict_oldest(ctx) == 0:
             break
     empty = -1
     for i in range(_SLOTS):
@@ -143,6 +155,11 @@ def _new(ctx, size, zeroed):
         block = _take(ctx, size)
         if block == 0:
             _words(ctx)[_FRESH] += 1
+            # pooled blocks nobody asks for go back to the system first, so the new block can be
+            # made of pages the process just gave back rather than of memory it never touched
+            freed = 0
+            while freed < size and _words(ctx)[_POOLED] > 0:
+                freed += _evict_oldest(ctx)
         _unlock(ctx)
         if block != 0:
             if zeroed:
@@ -212,7 +229,7 @@ def _drain(ctx, limit):
     state = _words(ctx)
     state[_LIMIT] = limit
     while state[_POOLED] > limit:
-        if not _evict_oldest(ctx):
+        if _evict_oldest(ctx) == 0:
             break
     result = (state[_POOLED], state[_REUSED], state[_FRESH])
     _unlock(ctx)
