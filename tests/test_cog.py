@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import rasterio
 
-from gep.engine.cog import CogWriter, write_cog
+from gep.engine.cog import CogWriter, overview_shapes, write_cog
 from gep.grid import AccountGrid
 
 GRID = AccountGrid.from_bounds((0, 0, 600, 400), 100.0)  # 4 rows x 6 columns
@@ -32,3 +32,46 @@ def test_reused_dataset_writes_the_same_bytes_and_only_its_own_tags(tmp_path):
 def test_writer_refuses_an_array_off_the_grid(tmp_path):
     with CogWriter(GRID) as writer, pytest.raises(ValueError, match="expected the grid"):
         writer.write(tmp_path / "x.tif", np.zeros((3, 3)))
+
+
+def test_overview_levels_are_those_of_gdals_cog_driver():
+    # GDAL 3.10's COG driver on the 30 m demo grid (5,640 x 5,681) made these five levels
+    assert overview_shapes((5640, 5681)) == [(2820, 2840), (1410, 1420), (705, 710), (352, 355), (176, 177)]
+    assert overview_shapes((4, 6)) == []
+    assert overview_shapes((256, 256)) == []
+    assert overview_shapes((257, 3)) == [(128, 1)]
+
+
+def test_overviews_match_gdals_average_overviews(tmp_path):
+    """Our COG against one GDAL builds itself (overview_resampling=average) from the same data:
+    same full-resolution pixels, same levels, overviews within float32 rounding, same nodata."""
+    from rasterio.io import MemoryFile
+    from rasterio.shutil import copy as raster_copy
+
+    grid = AccountGrid.from_bounds((0, 0, 30 * 701, 30 * 613), 30.0)  # 613 rows x 701 columns: odd sizes
+    rng = np.random.default_rng(3)
+    values = rng.gamma(2.0, 500.0, size=grid.shape)
+    values[rng.random(grid.shape) < 0.2] = np.nan
+    values[100:300, 50:400] = np.nan  # a large hole: whole overview pixels without data
+    write_cog(tmp_path / "ours.tif", values, grid)
+    profile = grid.profile(dtype="float32", nodata=float("nan"))
+    profile.update(driver="MEM")
+    with MemoryFile() as memory, memory.open(**profile) as source:
+        source.write(values.astype(np.float32), 1)
+        raster_copy(
+            source, tmp_path / "gdal.tif", driver="COG", compress="DEFLATE", blocksize="256",
+            overview_resampling="average",
+        )  # fmt: skip
+    with rasterio.open(tmp_path / "ours.tif") as ours, rasterio.open(tmp_path / "gdal.tif") as gdal:
+        assert ours.overviews(1) == gdal.overviews(1) == [2, 4]
+        assert np.array_equal(ours.read(1), gdal.read(1), equal_nan=True)
+        assert ours.profile["blockxsize"] == 256 and ours.crs == gdal.crs and ours.transform == gdal.transform
+    for level in range(2):
+        with rasterio.open(tmp_path / "ours.tif", overview_level=level) as a:
+            x = a.read(1)
+        with rasterio.open(tmp_path / "gdal.tif", overview_level=level) as b:
+            y = b.read(1)
+        assert x.shape == y.shape
+        assert np.array_equal(np.isnan(x), np.isnan(y))
+        assert np.isnan(x).any()
+        np.testing.assert_allclose(x[~np.isnan(x)], y[~np.isnan(y)], rtol=3e-7)
