@@ -36,7 +36,7 @@ def test_a_freed_large_block_is_handed_out_again_for_the_same_size():
         first = np.empty(LARGE)
         address = first.ctypes.data
         del first
-        pooled, reused, fresh = pool_statistics()
+        pooled, reused, fresh, _, _ = pool_statistics()
         assert pooled == LARGE * 8
         again = np.empty(LARGE)
         assert again.ctypes.data == address
@@ -59,14 +59,16 @@ def test_a_larger_pooled_block_serves_a_request_of_at_least_half_its_size():
         assert pool_statistics()[0] == (3 * LARGE // 2) * 8
 
 
-def test_a_miss_gives_unused_pooled_blocks_back_first():
+def test_a_miss_gives_smaller_pooled_blocks_back_first_and_keeps_larger_ones():
     with retained_arrays(LIMIT):
-        huge = np.empty(3 * LARGE)
-        del huge
-        assert pool_statistics()[0] == 3 * LARGE * 8
-        small = np.empty(LARGE)  # too small for the pooled block: it is freed, a new block is made
-        assert pool_statistics()[0] == 0
-        del small
+        huge, small = np.empty(5 * LARGE), np.empty(LARGE)
+        del huge, small
+        assert pool_statistics()[0] == 6 * LARGE * 8
+        _, _, fresh, fresh_bytes, returned = pool_statistics()
+        middle = np.empty(2 * LARGE + 10)  # fits neither; the smaller block is given back, the larger kept
+        assert pool_statistics()[0] == 5 * LARGE * 8
+        assert pool_statistics()[2:] == (fresh + 1, fresh_bytes + (2 * LARGE + 10) * 8, returned + LARGE * 8)
+        del middle
 
 
 def test_zeros_from_a_reused_block_are_zero():
@@ -101,7 +103,7 @@ def test_pool_stays_within_its_limit():
     with retained_arrays(limit):
         arrays = [np.empty(LARGE) for _ in range(6)]
         del arrays
-        pooled, _, _ = pool_statistics()
+        pooled = pool_statistics()[0]
         assert pooled <= limit
         assert pooled == 3 * LARGE * 8
     assert pool_statistics()[0] == 0

@@ -9,8 +9,9 @@ and zero each new array page by page: on the 2-core virtual machine of our bench
 ``PyDataMem_SetHandler``) that keeps freed blocks of at least :data:`LARGE_BYTES` in a pool of at most
 ``limit_bytes`` and hands them out again: to requests of the same size, else to requests of at least
 half their size (``np.zeros`` clears a reused block with ``memset``). When no pooled block fits, the
-oldest pooled blocks are given back to the system before a new one is allocated, so that it is made of
-pages the process just released (cheap to fault in again) rather than of memory it never touched.
+oldest pooled blocks too small for the request are given back to the system before a new one is
+allocated, so that it is made of pages the process just released (cheap to fault in again) rather than
+of memory it never touched; larger pooled blocks stay for the larger requests to come.
 Smaller blocks go straight to ``malloc``/``free``.
 
 The allocator functions are numba ``cfunc``s (no GIL needed, a mutex guards the pool), called by numpy
@@ -41,10 +42,11 @@ HANDLER_NAME = "gep_retained_arrays"
 _HEADER = 16
 _MAGIC = 0x6765702D706F6F6C  # "gep-pool"
 _SLOTS = 512
+_ANY = 1 << 62
 
 # ctx layout (int64 words): the pthread mutex, then counters, then the slots (pointer, size, stamp)
 _MUTEX_WORDS = 8
-_LIMIT, _POOLED, _CLOCK, _REUSED, _FRESH = 8, 9, 10, 11, 12
+_LIMIT, _POOLED, _CLOCK, _REUSED, _FRESH, _FRESH_BYTES, _RETURNED_BYTES = 8, 9, 10, 11, 12, 13, 14
 _FIRST_SLOT = 16
 _CTX_WORDS = _FIRST_SLOT + 3 * _SLOTS
 
@@ -98,13 +100,14 @@ def _take(ctx, size):
 
 
 @njit(cache=True)
-def _evict_oldest(ctx):
+def _evict_oldest(ctx, below):
+    """Free the oldest pooled block smaller than ``below`` bytes; return its size (0: none)."""
     state = _words(ctx)
     oldest = -1
     stamp = 0
     for i in range(_SLOTS):
         k = _FIRST_SLOT + 3 * i
-        if state[k] != 0 and (oldest < 0 or state[k + 2] < stamp):
+        if state[k] != 0 and state[k + 1] < below and (oldest < 0 or state[k + 2] < stamp):
             oldest = k
             stamp = state[k + 2]
     if oldest < 0:
@@ -112,6 +115,7 @@ def _evict_oldest(ctx):
     _free(state[oldest] - _HEADER)
     size = state[oldest + 1]
     state[_POOLED] -= size
+    state[_RETURNED_BYTES] += size
     state[oldest] = 0
     return size
 
@@ -124,7 +128,7 @@ def _keep(ctx, block, size):
         _free(block - _HEADER)
         return
     while state[_POOLED] + size > state[_LIMIT]:
-        if _evict_oldest(ctx) == 0:
+        if _evict_oldest(ctx, _ANY) == 0:
             break
     empty = -1
     for i in range(_SLOTS):
@@ -133,7 +137,7 @@ def _keep(ctx, block, size):
             empty = k
             break
     if empty < 0:
-        _evict_oldest(ctx)
+        _evict_oldest(ctx, _ANY)
         for i in range(_SLOTS):
             k = _FIRST_SLOT + 3 * i
             if state[k] == 0:
@@ -155,11 +159,16 @@ def _new(ctx, size, zeroed):
         block = _take(ctx, size)
         if block == 0:
             _words(ctx)[_FRESH] += 1
-            # pooled blocks nobody asks for go back to the system first, so the new block can be
-            # made of pages the process just gave back rather than of memory it never touched
+            _words(ctx)[_FRESH_BYTES] += size
+            # pooled blocks too small for this request go back to the system first, so the new block
+            # can be made of pages the process just gave back rather than of memory it never touched;
+            # larger blocks stay for the larger requests to come
             freed = 0
-            while freed < size and _words(ctx)[_POOLED] > 0:
-                freed += _evict_oldest(ctx)
+            while freed < size:
+                returned = _evict_oldest(ctx, size)
+                if returned == 0:
+                    break
+                freed += returned
         _unlock(ctx)
         if block != 0:
             if zeroed:
@@ -229,7 +238,7 @@ def _drain(ctx, limit):
     state = _words(ctx)
     state[_LIMIT] = limit
     while state[_POOLED] > limit:
-        if _evict_oldest(ctx) == 0:
+        if _evict_oldest(ctx, _ANY) == 0:
             break
     result = (state[_POOLED], state[_REUSED], state[_FRESH])
     _unlock(ctx)
@@ -359,7 +368,9 @@ def adopt_retained_arrays() -> None:
         pool.set_handler(pool.capsule)
 
 
-def pool_statistics() -> tuple[int, int, int]:
-    """(bytes held in the pool, blocks handed out again, large blocks newly allocated)."""
+def pool_statistics() -> tuple[int, int, int, int, int]:
+    """(bytes held in the pool, blocks handed out again, large blocks newly allocated, bytes newly
+    allocated in large blocks, pooled bytes given back to the system), counted since the process began."""
     pool = _get_pool()
-    return int(pool.state[_POOLED]), int(pool.state[_REUSED]), int(pool.state[_FRESH])
+    words = (_POOLED, _REUSED, _FRESH, _FRESH_BYTES, _RETURNED_BYTES)
+    return tuple(int(pool.state[w]) for w in words)  # type: ignore[return-value]
