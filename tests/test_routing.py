@@ -422,3 +422,30 @@ def test_ls_factor_reproduces_invest_ls_raster():
             ref[ref == src.nodata] = np.nan
         ls = ls_factor(dem, 30.0, method, l_max=122.0, valid=np.isfinite(ref))
         np.testing.assert_allclose(ls, ref, rtol=1e-5, equal_nan=True, err_msg=case)
+
+
+def test_heap_pops_in_key_then_item_order():
+    """The 4-ary heap of the depression filling: pops ascending by key, ties by item, however pushed."""
+    from numba import njit
+
+    from gep.routing.packed import _hpop, _hpush, grow
+
+    @njit
+    def push_all_pop_all(keys, items):
+        heap = np.empty(8, dtype=np.float64)
+        size = 0
+        for n in range(keys.size):
+            if 2 * size == heap.shape[0]:
+                heap = grow(heap, 2 * size)
+            _hpush(heap, size, keys[n], items[n])
+            size += 1
+        out = np.empty(size, dtype=np.int64)
+        for n in range(out.size):
+            out[n], size = _hpop(heap, size)
+        return out
+
+    rng = np.random.default_rng(11)
+    keys = rng.integers(0, 50, size=3000).astype(np.float64) / 4  # many ties
+    items = rng.permutation(3000).astype(np.int64)
+    expected = items[np.lexsort((items, keys))]
+    assert np.array_equal(push_all_pop_all(keys, items), expected)

@@ -93,49 +93,59 @@ def _ring_grow(q, head):
 
 
 # --------------------------------------------------------------------------- min-heap (key, item)
+# A 4-ary heap stored as (key, item) pairs in one float64 array (item as float64: exact below 2**53):
+# a node's four children share a cache line and the tree is half as deep as a binary heap's, which
+# matters once the heap outgrows the caches (2.4 million entries while filling the 30 m demo DEM).
 @njit(cache=True, nogil=True, inline="always")
-def _hpush(keys, items, size, key, item):
-    """Push (key, item) on a min-heap of ``size`` entries; the caller guarantees room for one more."""
+def _hpush(heap, size, key, item):
+    """Push (key, item) on a min-heap of ``size`` entries; the caller guarantees room for one more
+    (``heap`` holds ``heap.shape[0] // 2`` entries)."""
     i = size
+    fitem = np.float64(item)
     while i > 0:
-        parent = (i - 1) >> 1
-        pk = keys[parent]
-        if pk < key or (pk == key and items[parent] < item):
+        parent = (i - 1) >> 2
+        pk = heap[2 * parent]
+        if pk < key or (pk == key and heap[2 * parent + 1] < fitem):
             break
-        keys[i] = pk
-        items[i] = items[parent]
+        heap[2 * i] = pk
+        heap[2 * i + 1] = heap[2 * parent + 1]
         i = parent
-    keys[i] = key
-    items[i] = item
+    heap[2 * i] = key
+    heap[2 * i + 1] = fitem
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _hpop(keys, items, size):
-    """Pop the smallest (key, item); returns (item, key, new size). Ties: smaller item first."""
-    top = items[0]
-    topk = keys[0]
+def _hpop(heap, size):
+    """Pop the smallest (key, item); returns (item, new size). Ties: smaller item first."""
+    top = np.int64(heap[1])
     size -= 1
-    key = keys[size]
-    item = items[size]
+    key = heap[2 * size]
+    item = heap[2 * size + 1]
     i = 0
     while True:
-        child = 2 * i + 1
-        if child >= size:
+        first = 4 * i + 1
+        if first >= size:
             break
-        right = child + 1
-        if right < size and (keys[right] < keys[child] or (keys[right] == keys[child] and items[right] < items[child])):
-            child = right
-        ck = keys[child]
-        if ck < key or (ck == key and items[child] < item):
-            keys[i] = ck
-            items[i] = items[child]
-            i = child
+        best = first
+        best_key = heap[2 * first]
+        best_item = heap[2 * first + 1]
+        for child in range(first + 1, min(first + 4, size)):
+            child_key = heap[2 * child]
+            child_item = heap[2 * child + 1]
+            if child_key < best_key or (child_key == best_key and child_item < best_item):
+                best = child
+                best_key = child_key
+                best_item = child_item
+        if best_key < key or (best_key == key and best_item < item):
+            heap[2 * i] = best_key
+            heap[2 * i + 1] = best_item
+            i = best
         else:
             break
     if size > 0:
-        keys[i] = key
-        items[i] = item
-    return top, topk, size
+        heap[2 * i] = key
+        heap[2 * i + 1] = item
+    return top, size
 
 
 # --------------------------------------------------------------------------- filling
@@ -164,8 +174,7 @@ def fill_pits(dem, valid, epsilon=False):
     rows, cols = dem.shape
     filled = dem.copy()
     closed = ~valid  # True: closed, or nodata (never opened)
-    keys = np.empty(max(64, 4 * (rows + cols)), dtype=np.float64)
-    items = np.empty(keys.shape[0], dtype=np.int64)
+    heap = np.empty(2 * max(64, 4 * (rows + cols)), dtype=np.float64)
     hsize = 0
     pit = np.empty(1024, dtype=np.int64)
     psize = 0
@@ -182,17 +191,16 @@ def fill_pits(dem, valid, epsilon=False):
                         break
             if edge:
                 closed[r, c] = True
-                if hsize == keys.shape[0]:
-                    keys = grow(keys, hsize)
-                    items = grow(items, hsize)
-                _hpush(keys, items, hsize, np.float64(dem[r, c]), r * cols + c)
+                if 2 * hsize == heap.shape[0]:
+                    heap = grow(heap, 2 * hsize)
+                _hpush(heap, hsize, np.float64(dem[r, c]), r * cols + c)
                 hsize += 1
     while hsize > 0 or psize > 0:
         if psize > 0:
             psize -= 1
             idx = pit[psize]
         else:
-            idx, _, hsize = _hpop(keys, items, hsize)
+            idx, hsize = _hpop(heap, hsize)
         r = idx // cols
         c = idx - r * cols
         level = np.float64(filled[r, c])
@@ -245,10 +253,9 @@ def fill_pits(dem, valid, epsilon=False):
                     else:
                         lower_open = True
                 if lower_open:
-                    if hsize == keys.shape[0]:
-                        keys = grow(keys, hsize)
-                        items = grow(items, hsize)
-                    _hpush(keys, items, hsize, zt, tidx)
+                    if 2 * hsize == heap.shape[0]:
+                        heap = grow(heap, 2 * hsize)
+                    _hpush(heap, hsize, zt, tidx)
                     hsize += 1
     return filled
 
