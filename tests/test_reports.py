@@ -6,6 +6,7 @@ on a forest pixel: (P − P × α − ET) = 1500 − 1500 × 0.03 − 800 = 655 
 county A: 100 × 6,550 = 655,000 m³, × 7.06 yuan/m³ = 4,624,300 yuan = 462.43 万元.
 """
 
+import base64
 import json
 import shutil
 
@@ -319,3 +320,38 @@ def test_density_sum_of_the_value_arrays_matches_the_cogs(reported):
     assert total.items == len(value_map_paths(account))
     expected, _ = density_array(account)
     assert np.array_equal(total.density(grid.pixel_area_m2), expected, equal_nan=True)
+
+
+def test_preview_queue_draws_what_write_previews_draws(reported, tmp_path):
+    """Previews drawn on the engine's background thread while the maps are written (PreviewQueue)
+    are the bytes write_previews draws afterwards."""
+    from gep.reports import PreviewQueue
+
+    account, _, boundaries = reported
+    queued, direct = tmp_path / "queued", tmp_path / "direct"
+    for copy in (queued, direct):
+        shutil.copytree(account.directory, copy)
+        for png in (copy / "maps").glob("*.png"):
+            png.unlink()
+    names = ["soil_retention_physical.tif", "water_conservation_value.tif", "gep_density.tif"]
+    with PreviewQueue("zh", boundaries) as queue:
+        for name in names:
+            queue.add(queued / "maps" / name)
+        drawn = queue.finish()
+    assert drawn == [queued / "maps" / name.replace(".tif", ".png") for name in names]
+    expected = write_previews(direct, "zh", boundaries, cogs=[direct / "maps" / name for name in names])
+    for png, reference in zip(drawn, expected, strict=True):
+        assert png.read_bytes() == reference.read_bytes(), png.name
+
+
+def test_account_run_draws_every_preview_and_lists_them(tmp_path):
+    spec, problems = load_spec(build(tmp_path / "inputs"))
+    assert spec is not None, problems
+    out = tmp_path / "out"
+    run_account(spec, out)
+    cogs = sorted((out / "maps").glob("*.tif"))
+    assert cogs and all(cog.with_suffix(".png").is_file() for cog in cogs)
+    html = (out / "report.html").read_text(encoding="utf-8")
+    for cog in (c for c in cogs if c.stem.endswith("_value") or c.stem == "gep_density"):
+        # the value maps' and the density's previews are embedded in the HTML report
+        assert base64.b64encode(cog.with_suffix(".png").read_bytes()).decode("ascii") in html, cog.name

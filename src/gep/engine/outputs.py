@@ -8,6 +8,7 @@ the new one is complete.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import tempfile
@@ -29,7 +30,7 @@ from gep.engine.compute import GridBuffers, ItemRun
 from gep.engine.provenance import build_provenance
 from gep.engine.tally import ArraySums, Tally
 from gep.inputs.prepare import PreparedInputs
-from gep.reports import DensitySum, write_reports
+from gep.reports import DensitySum, PreviewQueue, write_reports
 from gep.seea import SupplyTables, ecosystem_index
 
 Progress = Callable[[str, float], None]
@@ -237,7 +238,11 @@ def write_outputs(
         maps = staging / "maps"
         maps.mkdir()
         synthetic = bool(prepared.synthetic_inputs) or prepared.spec.account.synthetic
-        kept, summed, density = _write_items(prepared, runs, maps, synthetic, report, buffers)
+        boundaries = prepared.regions.to_crs(prepared.grid.crs).to_geodataframe() if reports else None
+        # the item maps' previews are drawn on a thread as the maps are written
+        with PreviewQueue(lang, boundaries) if reports else contextlib.nullcontext() as previews:
+            kept, summed, density = _write_items(prepared, runs, maps, synthetic, report, buffers, previews)
+            drawn = previews.finish() if previews is not None else []
         runs = kept
         report("tables", 0.9)
         account = account_rows(prepared, summed)
@@ -271,8 +276,7 @@ def write_outputs(
             (staging / name).write_text(text, encoding="utf-8")
         if reports:
             report("reports", 0.95)
-            boundaries = prepared.regions.to_crs(prepared.grid.crs).to_geodataframe()
-            write_reports(Account.load(staging), lang=lang, boundaries=boundaries, density=density)
+            write_reports(Account.load(staging), lang=lang, boundaries=boundaries, density=density, drawn=drawn)
         _replace_dir(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -288,11 +292,12 @@ def _write_items(
     synthetic: bool,
     report: Progress,
     buffers: GridBuffers | None = None,
+    previews: PreviewQueue | None = None,
 ) -> tuple[list[ItemRun], list[ItemSums], np.ndarray | None]:
     """Write each item's two maps and sum its arrays, on :data:`WRITER_THREADS` threads while the next
     items compute; at most two items are held here at a time. Returns the runs without their arrays,
     the items' sums (in run order) and the GEP density (yuan/hm², NaN where no item has a value; None
-    without items)."""
+    without items). Each item's maps go to ``previews`` once written."""
     grid = prepared.grid
     landcover = prepared.layers["landcover"].data if "landcover" in prepared.layers else None
     ecosystems, labels = ecosystem_index(landcover, prepared.classes, grid.shape)
@@ -300,7 +305,7 @@ def _write_items(
     density = DensitySum(grid.shape)
     kept: list[ItemRun] = []
     sum_futures: list[Future] = []
-    in_flight: deque[tuple[list[Future], list[np.ndarray]]] = deque()
+    in_flight: deque[tuple[list[Future], list[np.ndarray], list[Path]]] = deque()
     writers = ThreadPoolExecutor(WRITER_THREADS, thread_name_prefix="gep-write", initializer=adopt_retained_arrays)
     with writers as pool, CogWriter(grid) as cogs:
         for n, run in enumerate(runs):
@@ -316,34 +321,45 @@ def _write_items(
             }
             physical_tags = {**tags, "UNIT": f"{result.unit} per pixel"}
             value_tags = {**tags, "UNIT": "yuan per pixel"}
+            item_maps = [maps / f"{item_id}_physical.tif", maps / f"{item_id}_value.tif"]
             futures = [
                 pool.submit(item_sums, tally, run),
-                pool.submit(cogs.write, maps / f"{item_id}_physical.tif", result.physical, physical_tags),
-                pool.submit(cogs.write, maps / f"{item_id}_value.tif", result.value_yuan, value_tags),
+                pool.submit(cogs.write, item_maps[0], result.physical, physical_tags),
+                pool.submit(cogs.write, item_maps[1], result.value_yuan, value_tags),
             ]
             sum_futures.append(futures[0])
             arrays = [result.physical, result.value_yuan]
             arrays += [a for c in result.components for a in (c.physical, c.value_yuan)]
-            in_flight.append((futures, arrays))
+            in_flight.append((futures, arrays, item_maps))
             density.add(result.value_yuan)
             kept.append(without_arrays(run))
             del run, result
             del arrays
             while len(in_flight) > 1:  # the previous item must be written before the next is taken
-                _finish(*in_flight.popleft(), buffers)
+                _finish(*in_flight.popleft(), buffers, previews)
         while in_flight:
-            _finish(*in_flight.popleft(), buffers)
+            _finish(*in_flight.popleft(), buffers, previews)
     summed = [future.result() for future in sum_futures]
     return kept, summed, density.density(grid.pixel_area_m2) if kept else None
 
 
-def _finish(futures: list[Future], arrays: list[np.ndarray], buffers: GridBuffers | None) -> None:
-    """Wait for an item's writing and summing; then hand its arrays to ``buffers``."""
+def _finish(
+    futures: list[Future],
+    arrays: list[np.ndarray],
+    item_maps: list[Path],
+    buffers: GridBuffers | None,
+    previews: PreviewQueue | None,
+) -> None:
+    """Wait for an item's writing and summing; then hand its arrays to ``buffers`` and its maps to
+    ``previews``."""
     for future in futures:
         future.result()
     if buffers is not None:
         buffers.give(arrays)
     arrays.clear()
+    if previews is not None:
+        for path in item_maps:
+            previews.add(path)
 
 
 def build_summary(prepared: PreparedInputs, account: pd.DataFrame, checks: list[dict], synthetic: bool) -> dict:

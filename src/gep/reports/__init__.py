@@ -7,6 +7,7 @@ folder: ``report.xlsx``, ``report.html``, ``maps/gep_density.tif`` and ``maps/*.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from gep.reports.html import render_html, write_html_report
 from gep.reports.maps import (
     DENSITY,
     DensitySum,
+    PreviewQueue,
     cog_paths,
     grid_from_cog,
     value_map_paths,
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
 __all__ = [
+    "PreviewQueue",
     "SHEETS",
     "DensitySum",
     "ReportFiles",
@@ -66,6 +69,7 @@ def write_reports(
     lang: str = "zh",
     boundaries: gpd.GeoDataFrame | None = None,
     density: np.ndarray | None = None,
+    drawn: Sequence[Path] = (),
 ) -> ReportFiles:
     """Write the density map, the map previews, ``report.xlsx`` and ``report.html`` into the account
     folder, in ``lang`` ("zh" or "en"). ``boundaries`` (regions as a GeoDataFrame, ideally in the grid
@@ -76,13 +80,17 @@ def write_reports(
     :class:`DensitySum` fed every item's value array gives the very numbers read back from the COGs);
     it is written as ``maps/gep_density.tif`` without reading the value COGs back. None: summed from
     the value COGs. The density COG is written on a worker thread while the other previews are drawn;
-    its own preview is drawn once it is on disk."""
+    its own preview is drawn once it is on disk.
+
+    ``drawn``: previews already drawn (by a :class:`PreviewQueue` while the maps were written); the
+    COGs beside them are not drawn again."""
     lang = check_lang(lang)
     account = as_account(account)
     density_cog = account.map_path(DENSITY)
     later = [density_cog] if value_map_paths(account) else []
     # listed before the density COG (and the GDAL temporary files beside it) is being written
-    first = [c for c in cog_paths(account) if c not in later]
+    done = {Path(png).with_suffix(".tif").name for png in drawn}
+    first = [c for c in cog_paths(account) if c not in later and c.name not in done]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gep-density", initializer=adopt_retained_arrays) as pool:
         job = pool.submit(write_density_map, account, None, density) if later else None
         previews = write_previews(account, lang, boundaries, cogs=first) if first else []
@@ -90,6 +98,6 @@ def write_reports(
         density_path = job.result() if job is not None else None
     if later:
         previews += write_previews(account, lang, boundaries, cogs=later)
-    previews.sort()
+    previews = sorted([*previews, *(account.directory / "maps" / Path(png).name for png in drawn)])
     html = write_html_report(account, account.directory / "report.html", lang, previews=True)
     return ReportFiles(workbook, html, density_path, tuple(previews))

@@ -527,6 +527,49 @@ def _write_png(png: Path, rgba: np.ndarray) -> None:
     imsave(png, memoryview(rgba), format="png", origin="upper", dpi=PREVIEW_DPI, metadata={"Software": None})
 
 
+class PreviewQueue:
+    """Draws the previews of COGs as they are written, one at a time on a background thread, with the
+    painter :func:`write_previews` uses (same PNG bytes). The engine hands it each item's maps once
+    they are on disk, so the previews are drawn while later items compute instead of after them.
+
+    Use as a context manager; :meth:`finish` waits for every preview and returns the PNG paths."""
+
+    def __init__(self, lang: str = "zh", boundaries: gpd.GeoDataFrame | None = None) -> None:
+        check_lang(lang)
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gep-png")
+        self._pool = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="gep-preview", initializer=adopt_retained_arrays
+        )
+        self._painter = _PreviewPainter(lang, _Outlines(boundaries), self._writer)
+        self._jobs: list[Future] = []
+
+    def add(self, cog: Path) -> None:
+        """Draw the preview of ``cog`` (a COG already on disk) beside it, as ``.png``."""
+        self._jobs.append(self._pool.submit(self._paint, Path(cog)))
+
+    def _paint(self, cog: Path) -> Path:
+        return self._painter.paint(_read_preview_source(cog), cog.with_suffix(".png"))
+
+    def finish(self) -> list[Path]:
+        """Wait until every preview is written; the PNG paths, in the order the COGs were added."""
+        pngs = [job.result() for job in self._jobs]
+        self._painter.finish()
+        return pngs
+
+    def close(self) -> None:
+        """Stop: previews not started are dropped, the threads end."""
+        for job in self._jobs:
+            job.cancel()
+        self._pool.shutdown(wait=True)
+        self._writer.shutdown(wait=True)
+
+    def __enter__(self) -> PreviewQueue:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 def cog_paths(account: Account) -> list[Path]:
     """Every COG in ``maps/``, sorted by name."""
     return sorted((account.directory / "maps").glob("*.tif"))
