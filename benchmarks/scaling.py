@@ -23,6 +23,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -107,6 +108,7 @@ def one_run(resolution: float, cache: Path, workers: int, reports: bool) -> dict
         cpu = resource.getrusage(resource.RUSAGE_SELF)
         if cluster is not None:
             cluster.close()
+    shutil.rmtree(out.parent, ignore_errors=True)  # about 1 GB at 30 m
     times["total"] = sum(v for k, v in times.items() if k != "cluster_start")
     grid = prepared.grid
     return {
