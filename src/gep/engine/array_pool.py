@@ -40,12 +40,11 @@ HANDLER_NAME = "gep_retained_arrays"
 """The handler's name, as ``numpy.core.multiarray.get_handler_name`` reports it."""
 
 _HEADER = 16
-_MAGIC = 0x6765702D706F6F6C  # "gep-pool"
 _SLOTS = 512
 _ANY = 1 << 62
 
-# ctx layout (int64 words): the pthread mutex, then counters, then the slots (pointer, size, stamp)
-_MUTEX_WORDS = 8
+# ctx layout (int64 words): the pthread mutex (words 0-7), then counters, then the slots (pointer, size,
+# stamp); a block's 16-byte header (its size, then padding) keeps the user pointer 16-byte aligned
 _LIMIT, _POOLED, _CLOCK, _REUSED, _FRESH, _FRESH_BYTES, _RETURNED_BYTES = 8, 9, 10, 11, 12, 13, 14
 _FIRST_SLOT = 16
 _CTX_WORDS = _FIRST_SLOT + 3 * _SLOTS
@@ -177,9 +176,7 @@ def _new(ctx, size, zeroed):
     raw = _calloc(1, size + _HEADER) if zeroed else _malloc(size + _HEADER)
     if raw == 0:
         return 0
-    header = _words(raw)
-    header[0] = size
-    header[1] = _MAGIC
+    _words(raw)[0] = size
     return raw + _HEADER
 
 
