@@ -75,3 +75,19 @@ def test_overviews_match_gdals_average_overviews(tmp_path):
         assert np.array_equal(np.isnan(x), np.isnan(y))
         assert np.isnan(x).any()
         np.testing.assert_allclose(x[~np.isnan(x)], y[~np.isnan(y)], rtol=3e-7)
+
+
+def test_a_float32_map_writes_the_same_bytes_as_its_float64_source(tmp_path):
+    # a C-contiguous float32 map is written from where it is (no copy into the writer's buffer)
+    grid = AccountGrid.from_bounds((0, 0, 30 * 300, 30 * 270), 30.0)  # 270 x 300: one overview level
+    values = np.random.default_rng(5).gamma(2.0, 700.0, size=grid.shape) * np.pi
+    values[:20, :30] = np.nan
+    rounded = values.astype(np.float32)
+    with CogWriter(grid) as writer:
+        writer.write(tmp_path / "f64.tif", values, {"ITEM": "x"})
+        writer.write(tmp_path / "f32.tif", rounded, {"ITEM": "x"})
+    assert (tmp_path / "f32.tif").read_bytes() == (tmp_path / "f64.tif").read_bytes()
+    assert rounded.tobytes() == values.astype(np.float32).tobytes()  # the caller's map is left as it was
+    with rasterio.open(tmp_path / "f32.tif") as src:
+        assert src.overviews(1) == [2]
+        assert src.read(1).tobytes() == rounded.tobytes()

@@ -45,4 +45,4 @@ def test_keyed_sums_add_in_pixel_order_like_bincount():
     values[rng.random(keys.size) < 0.1] = np.nan
     take = (keys >= 0) & ~np.isnan(values)
     expected = np.bincount(keys[take], weights=values[take], minlength=6)
-    assert np.array_equal(_keyed_sums(values, keys, 6), expected)
+    assert np.array_equal(_keyed_sums(values, keys, 6, np.empty(0, dtype=np.float32)), expected)

@@ -1,6 +1,7 @@
 """Write arrays on the account grid as Cloud-Optimized GeoTIFFs.
 
-The array is rounded to float32 into a reused buffer, its overviews are computed here (see
+The array is rounded to float32 into a reused buffer (a C-contiguous float32 array is used as it is),
+its overviews are computed here (see
 :func:`average_overview`), and GDAL's ``COG`` driver copies the lot once from an in-memory VRT that
 points at the buffers (no copy of the data, no second compression pass). GDAL's own overview pass
 (average resampling, then a temporary compressed overview file read back into the COG) cost about half
@@ -121,18 +122,22 @@ class CogWriter:
         values = np.asarray(array)
         if values.shape != self.grid.shape:
             raise ValueError(f"{path}: array of shape {values.shape}, expected the grid's {self.grid.shape}")
-        buffers = self._borrow()
+        borrowed = self._borrow()
         try:
-            np.copyto(buffers[0], values, casting="same_kind")
-            for above, level in zip(buffers, buffers[1:], strict=False):
+            if values.dtype == np.float32 and values.flags.c_contiguous:
+                levels = [values, *borrowed[1:]]  # a float32 map is written from where it is
+            else:
+                np.copyto(borrowed[0], values, casting="same_kind")
+                levels = borrowed
+            for above, level in zip(levels, levels[1:], strict=False):
                 average_overview(above, level)
-            xml = _vrt(buffers, self._georeferencing, tags or {})
+            xml = _vrt(levels, self._georeferencing, tags or {})
             memory = MemoryFile(xml.encode("utf-8"), ext=".vrt")
             with rasterio.Env(**_GDAL_CONFIG), memory, memory.open() as source:
                 raster_copy(source, Path(path), driver="COG", **COG_OPTIONS)
         finally:
             with self._lock:
-                self._free.append(buffers)
+                self._free.append(borrowed)
 
     def _borrow(self) -> list[np.ndarray]:
         with self._lock:

@@ -12,8 +12,11 @@ dask.distributed cluster when a scheduler address is given (:mod:`gep.engine.dis
 only then). Both run the same block function on the same row blocks, so the results are bitwise
 identical.
 
-Items are produced in catalogue order by :func:`iter_item_runs`, with at most ``lookahead`` items in
-flight, so a consumer that writes and drops each item holds a bounded number of full-grid results.
+Items are produced in catalogue order, with at most ``lookahead`` items in flight, so a consumer that
+writes and drops each item holds a bounded number of them: :func:`iter_item_runs` yields each item's
+full float64 result, :func:`iter_item_outcomes` (the account's path) what an account keeps of it, its
+sums and float32 maps, summarized block by block where the blocks are computed
+(:mod:`gep.engine.summary`).
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ import numpy as np
 from numba import njit
 
 from gep.engine.array_pool import adopt_retained_arrays
+from gep.engine.summary import BlockOutcome, ItemOutcome, assemble_outcome, summarize_block
+from gep.engine.tally import BlockTally, Tally
 from gep.inputs.prepare import PreparedInputs
 from gep.parameters import ParameterSet
 from gep.services.base import Component, ServiceContext, ServiceResult
@@ -69,17 +74,21 @@ class ItemPlan:
 
 
 class BlockFuture(Protocol):
-    def result(self) -> ServiceResult: ...
+    def result(self) -> ServiceResult | BlockOutcome: ...
 
 
 class Backend(Protocol):
-    """Where blocks run. ``derived`` computes the derived layers; ``submit`` one item's blocks."""
+    """Where blocks run. ``derived`` computes the derived layers; ``submit`` one item's blocks, each
+    summarized with its rows of ``tally`` when one is given (:func:`summarized_block`), without
+    waiting for the derived layers; ``waiting`` tells whether an item's blocks still wait for them."""
 
     lookahead: int
 
     def derived(self, prepared: PreparedInputs, names: set[str]) -> None: ...
 
-    def submit(self, plan: ItemPlan) -> list[BlockFuture]: ...
+    def waiting(self, plan: ItemPlan) -> bool: ...
+
+    def submit(self, plan: ItemPlan, tally: Tally | None = None) -> list[BlockFuture]: ...
 
     def close(self) -> None: ...
 
@@ -247,6 +256,12 @@ def compute_block(service: Service, ctx: ServiceContext, overrides: Overrides) -
     return _mask_outside(result, ctx.inside, tuple(ctx.layers.values()))
 
 
+def summarized_block(service: Service, ctx: ServiceContext, overrides: Overrides, tally: BlockTally) -> BlockOutcome:
+    """:func:`compute_block`, then the block's sums and float32 maps (:func:`summarize_block`); the
+    block's float64 arrays are dropped here."""
+    return summarize_block(compute_block(service, ctx, overrides), tally)
+
+
 def _merge(base: ServiceResult, regional: ServiceResult, mask: np.ndarray) -> ServiceResult:
     components = tuple(
         replace(
@@ -303,28 +318,29 @@ def _mask_outside(result: ServiceResult, inside: np.ndarray, inputs: Sequence[np
 
 
 class GridBuffers:
-    """Full-grid float64 arrays of items already written, handed back by the writer and reused to
-    assemble later items, so a run does not map (and have the kernel zero) a fresh array for each.
+    """Full-grid arrays (of ``dtype``) of items already written, handed back by the writer and reused
+    to assemble later items, so a run does not map (and have the kernel zero) a fresh array for each.
 
     Only arrays nobody else refers to are kept (checked with their reference count), at most
     ``capacity`` of them."""
 
-    def __init__(self, shape: tuple[int, int], capacity: int = 8):
+    def __init__(self, shape: tuple[int, int], capacity: int = 8, dtype: type = np.float64):
         self.shape = tuple(shape)
         self.capacity = capacity
+        self.dtype = np.dtype(dtype)
         self._free: list[np.ndarray] = []
         self._lock = threading.Lock()
 
     def take(self) -> np.ndarray:
-        """A float64 array of the grid's shape with undefined contents."""
+        """An array of the grid's shape and the buffers' dtype with undefined contents."""
         with self._lock:
             if self._free:
                 return self._free.pop()
-        return np.empty(self.shape, dtype=np.float64)
+        return np.empty(self.shape, dtype=self.dtype)
 
     def give(self, arrays: list[np.ndarray]) -> None:
-        """Keep the arrays of ``arrays`` that are whole-grid float64 arrays owning their memory and held
-        by nothing but this list; the list is emptied."""
+        """Keep the arrays of ``arrays`` that are whole-grid arrays of the buffers' dtype owning their
+        memory and held by nothing but this list; the list is emptied."""
         seen: set[int] = set()
         while arrays:
             array = arrays.pop()
@@ -335,7 +351,7 @@ class GridBuffers:
                 unused
                 and isinstance(array, np.ndarray)
                 and array.shape == self.shape
-                and array.dtype == np.float64
+                and array.dtype == self.dtype
                 and array.flags.owndata
                 and array.flags.c_contiguous
                 and array.flags.writeable
@@ -406,14 +422,43 @@ class LocalBackend:
         if names:
             self._derived = self._run(derived_layers, prepared, names)
 
-    def submit(self, plan: ItemPlan) -> list[BlockFuture]:
-        ctx = plan.ctx
-        if plan.service.declaration.derived_layers:
-            if self._derived is None:  # pragma: no cover - plan and derived are built together
-                raise RuntimeError("derived layers were not requested")
-            ctx = replace(ctx, layers={**ctx.layers, **self._derived.result()})
+    def waiting(self, plan: ItemPlan) -> bool:
+        """Whether ``plan``'s blocks wait for the derived layers, still being computed."""
+        return bool(plan.service.declaration.derived_layers) and self._derived is not None and not self._derived.done()
+
+    def submit(self, plan: ItemPlan, tally: Tally | None = None) -> list[BlockFuture]:
+        if not plan.service.declaration.derived_layers:
+            return self._blocks(plan, plan.ctx, tally)
+        derived = self._derived
+        if derived is None:  # pragma: no cover - plan and derived are built together
+            raise RuntimeError("derived layers were not requested")
+        if derived.done() or self._pool is None:
+            return self._blocks(plan, replace(plan.ctx, layers={**plan.ctx.layers, **derived.result()}), tally)
+        # the blocks are queued when the derived layers are ready; until then the caller goes on
+        proxies: list[Future] = [Future() for _ in plan.blocks]
+
+        def start(ready: Future) -> None:
+            try:
+                ctx = replace(plan.ctx, layers={**plan.ctx.layers, **ready.result()})
+                futures = self._blocks(plan, ctx, tally)
+            except BaseException as exc:  # noqa: BLE001 - handed to the blocks' futures
+                for proxy in proxies:
+                    proxy.set_exception(exc)
+                return
+            for future, proxy in zip(futures, proxies, strict=True):
+                future.add_done_callback(lambda done, proxy=proxy: _pass_on(done, proxy))
+
+        derived.add_done_callback(start)
+        return proxies
+
+    def _blocks(self, plan: ItemPlan, ctx: ServiceContext, tally: Tally | None) -> list[Future]:
+        if tally is None:
+            return [
+                self._run(compute_block, plan.service, slice_context(ctx, rows), plan.overrides) for rows in plan.blocks
+            ]
         return [
-            self._run(compute_block, plan.service, slice_context(ctx, rows), plan.overrides) for rows in plan.blocks
+            self._run(summarized_block, plan.service, slice_context(ctx, rows), plan.overrides, tally.block(rows))
+            for rows in plan.blocks
         ]
 
     def _run(self, fn, *args) -> Future:
@@ -431,6 +476,16 @@ class LocalBackend:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _pass_on(done: Future, proxy: Future) -> None:
+    """Give ``proxy`` the outcome of ``done``."""
+    if done.cancelled():
+        proxy.cancel()
+    elif done.exception() is not None:
+        proxy.set_exception(done.exception())
+    else:
+        proxy.set_result(done.result())
+
+
 # --------------------------------------------------------------------------------------------------
 # Running
 # --------------------------------------------------------------------------------------------------
@@ -445,8 +500,8 @@ def iter_item_runs(
     workers: int | None = None,
     buffers: GridBuffers | None = None,
 ) -> Iterator[ItemRun]:
-    """Compute every computable item of ``prepared`` and yield the runs in catalogue order, keeping at
-    most the backend's ``lookahead`` items in flight beyond the one yielded.
+    """Compute every computable item of ``prepared`` and yield the runs (full float64 results) in
+    catalogue order, keeping at most the backend's ``lookahead`` items in flight beyond the one yielded.
 
     Args:
         prepared: checked inputs (:func:`gep.inputs.prepare.prepare_inputs`).
@@ -454,9 +509,48 @@ def iter_item_runs(
         chunk_rows: rows per block of a per-pixel service.
         scheduler: address of a dask.distributed scheduler (``tcp://host:8786``); None runs locally.
         workers: threads of the local backend (default: CPU count); ignored with ``scheduler``.
-        buffers: arrays handed back by the consumer (:class:`GridBuffers`), used to assemble items
-            computed in row blocks.
+        buffers: float64 arrays handed back by the consumer (:class:`GridBuffers`), used to assemble
+            items computed in row blocks.
     """
+    shape = prepared.grid.shape
+    for plan, parts in _stream(prepared, progress, chunk_rows, scheduler, workers, None):
+        run = ItemRun(plan.service, assemble(plan, parts, shape, buffers))
+        parts.clear()  # the blocks' arrays go before the consumer gets the item
+        yield run
+
+
+def iter_item_outcomes(
+    prepared: PreparedInputs,
+    tally: Tally,
+    progress: Progress | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    buffers: GridBuffers | None = None,
+) -> Iterator[ItemOutcome]:
+    """Like :func:`iter_item_runs`, but yield what an account keeps of each item: its sums by
+    ``tally`` and its physical and value maps as float32 (:mod:`gep.engine.summary`). Each block is
+    summarized where it was computed; ``buffers`` (float32) are used to assemble the maps of items
+    computed in row blocks."""
+    shape = prepared.grid.shape
+    take = buffers.take if buffers is not None else None
+    for plan, parts in _stream(prepared, progress, chunk_rows, scheduler, workers, tally):
+        outcome = assemble_outcome(plan.service, plan.blocks, parts, shape, plan.override_notes, take)
+        parts.clear()
+        yield outcome
+
+
+def _stream(
+    prepared: PreparedInputs,
+    progress: Progress | None,
+    chunk_rows: int,
+    scheduler: str | None,
+    workers: int | None,
+    tally: Tally | None,
+) -> Iterator[tuple[ItemPlan, list]]:
+    """Each item's plan and the list of its blocks' results (or outcomes, with ``tally``), in catalogue
+    order; the consumer may empty the list to drop the blocks."""
     report = progress or (lambda step, fraction: None)
     plans = plan_items(prepared, chunk_rows)
     if scheduler:
@@ -472,17 +566,16 @@ def iter_item_runs(
         queue = deque(plans)
         done = 0
         while queue or pending:
-            while queue and len(pending) <= backend.lookahead:
+            # items waiting for the derived layers do not count: the items after them compute meanwhile
+            while queue and sum(not backend.waiting(p) for p, _ in pending) <= backend.lookahead:
                 plan = queue.popleft()
-                pending.append((plan, backend.submit(plan)))
+                pending.append((plan, backend.submit(plan, tally)))
             plan, futures = pending.popleft()
             report(plan.service.item_id, (done + 0.5) / max(1, len(plans)))
             parts = [f.result() for f in futures]
             futures.clear()
-            result = assemble(plan, parts, prepared.grid.shape, buffers)
-            del parts
             done += 1
-            yield ItemRun(plan.service, result)
+            yield plan, parts
     finally:
         backend.close()
     report("done", 1.0)

@@ -15,8 +15,11 @@ the local run computes (:mod:`gep.engine.compute`) to the cluster's workers:
 
 Every task runs :func:`gep.engine.compute.compute_block`, the block function of the local run, on the
 same rows, so results are bitwise identical to the local run; the client gathers one item at a time
-(in catalogue order) and assembles it as the local run does. Workers must run the same gep version
-(same environment) as the client.
+(in catalogue order) and assembles it as the local run does. For an account
+(:func:`gep.engine.compute.iter_item_outcomes`) the task also sums the block and rounds its two maps to
+float32 (:func:`gep.engine.summary.summarize_block`, with the block's keys scattered once), so a worker
+sends back float32 maps and small tables, not every float64 array. Workers must run the same gep
+version (same environment) as the client.
 
 This module imports dask; :mod:`gep.engine.compute` imports it only when a scheduler is given.
 """
@@ -36,6 +39,8 @@ from gep.engine.compute import (
     item_layers,
     ls_factor_layer,
 )
+from gep.engine.summary import BlockOutcome, summarize_block
+from gep.engine.tally import BlockTally, Tally
 from gep.inputs.prepare import PreparedInputs
 from gep.problems import GepInputError, Problem
 from gep.services.base import Component, ServiceContext, ServiceResult
@@ -88,8 +93,10 @@ def remote_block(
     overrides: Overrides,
     block: Mapping[str, np.ndarray],
     derived: Mapping[str, np.ndarray],
+    tally: BlockTally | None = None,
 ) -> tuple[str, object]:
-    """Compute one block of ``item_id`` on a worker: ("ok", result payload) or ("error", problems).
+    """Compute one block of ``item_id`` on a worker: ("ok", result payload) or ("error", problems);
+    with the block's ``tally``, ("outcome", outcome payload) (:func:`summarize_block`).
 
     ``block`` holds the layers of the block's rows and its ``inside`` and ``unit_index`` arrays;
     ``derived`` the derived layers' rows."""
@@ -107,6 +114,15 @@ def remote_block(
         result = compute_block(services()[item_id], ctx, overrides)
     except GepInputError as exc:  # its Problems hold mapping proxies: send plain tuples
         return "error", [_problem_payload(p) for p in exc.problems]
+    if tally is not None:
+        outcome = summarize_block(result, tally)
+        del result
+        return "outcome", {
+            "result": result_payload(outcome.result),
+            "physical": outcome.physical,
+            "value_yuan": outcome.value_yuan,
+            "parts": outcome.parts,
+        }
     return "ok", result_payload(result)
 
 
@@ -126,11 +142,15 @@ class _RemoteBlock:
 
     future: Future
 
-    def result(self) -> ServiceResult:
+    def result(self) -> ServiceResult | BlockOutcome:
         status, payload = self.future.result()
         self.future.release()
         if status == "error":
             raise GepInputError([Problem(*p) for p in payload])
+        if status == "outcome":
+            return BlockOutcome(
+                result_from_payload(payload["result"]), payload["physical"], payload["value_yuan"], payload["parts"]
+            )
         return result_from_payload(payload)
 
 
@@ -145,6 +165,7 @@ class DistributedBackend:
         self._available = tuple(prepared.layers)
         self._template: Future | None = None
         self._blocks: dict[tuple[int, int, bool], Future] = {}
+        self._tallies: dict[tuple[int, int], Future] = {}
         self._derived_full: dict[str, Future] = {}
         self._derived_blocks: dict[tuple[str, int, int], Future] = {}
         self._layer_sets: dict[bool, tuple[str, ...]] = {}
@@ -180,6 +201,16 @@ class DistributedBackend:
             self._blocks[key] = self._scatter(data)
         return self._blocks[key]
 
+    def block_tally(self, tally: Tally, rows: slice) -> Future:
+        key = (rows.start, rows.stop)
+        if key not in self._tallies:
+            self._tallies[key] = self._scatter(tally.block(rows))
+        return self._tallies[key]
+
+    def waiting(self, plan: ItemPlan) -> bool:
+        """Never: the cluster runs the blocks after the derived layers without the client waiting."""
+        return False
+
     def derived(self, prepared: PreparedInputs, names: set[str]) -> None:
         if "ls_factor" in names:
             dem = self._scatter(prepared.layers["dem"].data)
@@ -200,7 +231,7 @@ class DistributedBackend:
         return self._derived_blocks[key]
 
     # --- tasks -----------------------------------------------------------------------------------
-    def submit(self, plan: ItemPlan) -> list[_RemoteBlock]:
+    def submit(self, plan: ItemPlan, tally: Tally | None = None) -> list[_RemoteBlock]:
         whole = plan.service.declaration.whole_grid
         template = self.template(plan)
         futures = []
@@ -217,6 +248,7 @@ class DistributedBackend:
                         plan.overrides,
                         self.block(rows, whole),
                         derived,
+                        self.block_tally(tally, rows) if tally is not None else None,
                         pure=False,
                     )
                 )
@@ -225,7 +257,12 @@ class DistributedBackend:
 
     def close(self) -> None:
         try:
-            everything = [*self._blocks.values(), *self._derived_full.values(), *self._derived_blocks.values()]
+            everything = [
+                *self._blocks.values(),
+                *self._tallies.values(),
+                *self._derived_full.values(),
+                *self._derived_blocks.values(),
+            ]
             if self._template is not None:
                 everything.append(self._template)
             self.client.cancel(everything)

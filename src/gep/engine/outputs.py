@@ -15,7 +15,6 @@ import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +27,8 @@ from gep.engine.array_pool import adopt_retained_arrays
 from gep.engine.cog import CogWriter
 from gep.engine.compute import GridBuffers, ItemRun
 from gep.engine.provenance import build_provenance
-from gep.engine.tally import ArraySums, Tally
+from gep.engine.summary import ItemOutcome, ItemSums
+from gep.engine.tally import Tally
 from gep.inputs.prepare import PreparedInputs
 from gep.reports import DensitySum, PreviewQueue, write_reports
 from gep.seea import SupplyTables, ecosystem_index
@@ -40,32 +40,12 @@ WRITER_THREADS = 2
 """Threads that write an item's maps and sum its arrays while the next items compute."""
 
 
-@dataclass(frozen=True)
-class ItemSums:
-    """An item's sums, without its per-pixel arrays: per part (the main quantity, component "", then
-    each component) its name, physical unit, and the sums of its physical and value arrays."""
-
-    item_id: str
-    parts: tuple[tuple[str, str, ArraySums, ArraySums], ...]
-
-
-def item_sums(tally: Tally, run: ItemRun) -> ItemSums:
-    """Sum every array of ``run`` by unit × ecosystem and by zone (one pass per array)."""
-    result = run.result
-    done: dict[int, ArraySums] = {}
-
-    def sums(array: np.ndarray) -> ArraySums:
-        if id(array) not in done:
-            done[id(array)] = tally.sums(array)
-        return done[id(array)]
-
-    parts = [("", result.unit, result.physical, result.value_yuan)] + [
-        (c.name, c.unit, c.physical, c.value_yuan) for c in result.components
-    ]
-    return ItemSums(
-        run.service.item_id,
-        tuple((name, unit, sums(physical), sums(value)) for name, unit, physical, value in parts),
-    )
+def account_tally(prepared: PreparedInputs) -> Tally:
+    """The tally of the account's grid: unit × ecosystem type (from the land-cover class table) and
+    zones."""
+    landcover = prepared.layers["landcover"].data if "landcover" in prepared.layers else None
+    ecosystems, labels = ecosystem_index(landcover, prepared.classes, prepared.grid.shape)
+    return Tally(prepared.index, ecosystems, len(labels))
 
 
 def account_rows(prepared: PreparedInputs, summed: Iterable[ItemSums]) -> pd.DataFrame:
@@ -208,15 +188,9 @@ def region_checks(prepared: PreparedInputs, account: pd.DataFrame) -> list[dict]
     return checks
 
 
-def without_arrays(run: ItemRun) -> ItemRun:
-    """The run with its per-pixel arrays dropped: what the method table and provenance need."""
-    empty = np.empty(0)
-    return replace(run, result=replace(run.result, physical=empty, value_yuan=empty, components=()))
-
-
 def write_outputs(
     prepared: PreparedInputs,
-    runs: Iterable[ItemRun],
+    outcomes: Iterable[ItemOutcome],
     out_dir: Path,
     *,
     extra_files: Mapping[str, str] | None = None,
@@ -225,10 +199,12 @@ def write_outputs(
     reports: bool = True,
     buffers: GridBuffers | None = None,
 ) -> Path:
-    """Write the account into ``out_dir`` atomically; returns ``out_dir``. ``runs`` may be a generator:
-    items are written and summed one at a time and their arrays dropped, or handed to ``buffers`` (the
-    :class:`GridBuffers` the generator assembles with) when nothing else holds them. With ``reports``
-    the density map, PNG previews, ``report.xlsx`` and ``report.html`` (in ``lang``) are written too."""
+    """Write the account into ``out_dir`` atomically; returns ``out_dir``. ``outcomes`` (items summed
+    with :func:`account_tally`, see :func:`gep.engine.compute.iter_item_outcomes`) may be a generator:
+    items' maps are written one at a time and their arrays dropped, or handed to ``buffers`` (the
+    float32 :class:`GridBuffers` the generator assembles with) when nothing else holds them. With
+    ``reports`` the density map, PNG previews, ``report.xlsx`` and ``report.html`` (in ``lang``) are
+    written too."""
     report = progress or (lambda step, fraction: None)
     out_dir = out_dir.resolve()
     check_output_dir(out_dir)
@@ -241,7 +217,7 @@ def write_outputs(
         boundaries = prepared.regions.to_crs(prepared.grid.crs).to_geodataframe() if reports else None
         # the item maps' previews are drawn on a thread as the maps are written
         with PreviewQueue(lang, boundaries) if reports else contextlib.nullcontext() as previews:
-            kept, summed, density = _write_items(prepared, runs, maps, synthetic, report, buffers, previews)
+            kept, summed, density = _write_items(prepared, outcomes, maps, synthetic, report, buffers, previews)
             drawn = previews.finish() if previews is not None else []
         runs = kept
         report("tables", 0.9)
@@ -287,30 +263,26 @@ def write_outputs(
 
 def _write_items(
     prepared: PreparedInputs,
-    runs: Iterable[ItemRun],
+    outcomes: Iterable[ItemOutcome],
     maps: Path,
     synthetic: bool,
     report: Progress,
     buffers: GridBuffers | None = None,
     previews: PreviewQueue | None = None,
 ) -> tuple[list[ItemRun], list[ItemSums], np.ndarray | None]:
-    """Write each item's two maps and sum its arrays, on :data:`WRITER_THREADS` threads while the next
-    items compute; at most two items are held here at a time. Returns the runs without their arrays,
-    the items' sums (in run order) and the GEP density (yuan/hm², NaN where no item has a value; None
-    without items). Each item's maps go to ``previews`` once written."""
+    """Write each item's two maps on :data:`WRITER_THREADS` threads while the next items compute; at
+    most two items are held here at a time. Returns the runs without their arrays, the items' sums
+    (in order) and the GEP density (yuan/hm², NaN where no item has a value; None without items). Each
+    item's maps go to ``previews`` once written."""
     grid = prepared.grid
-    landcover = prepared.layers["landcover"].data if "landcover" in prepared.layers else None
-    ecosystems, labels = ecosystem_index(landcover, prepared.classes, grid.shape)
-    tally = Tally(prepared.index, ecosystems, len(labels))
     density = DensitySum(grid.shape)
     kept: list[ItemRun] = []
-    sum_futures: list[Future] = []
+    summed: list[ItemSums] = []
     in_flight: deque[tuple[list[Future], list[np.ndarray], list[Path]]] = deque()
     writers = ThreadPoolExecutor(WRITER_THREADS, thread_name_prefix="gep-write", initializer=adopt_retained_arrays)
     with writers as pool, CogWriter(grid) as cogs:
-        for n, run in enumerate(runs):
-            item_id = run.service.item_id
-            result = run.result
+        for n, outcome in enumerate(outcomes):
+            item_id = outcome.service.item_id
             report(f"maps {item_id}", n / max(1, len(prepared.computable_items)))
             tags = {
                 "ITEM": item_id,
@@ -319,27 +291,22 @@ def _write_items(
                 "GEP_VERSION": __version__,
                 "SYNTHETIC": "yes" if synthetic else "no",
             }
-            physical_tags = {**tags, "UNIT": f"{result.unit} per pixel"}
+            physical_tags = {**tags, "UNIT": f"{outcome.result.unit} per pixel"}
             value_tags = {**tags, "UNIT": "yuan per pixel"}
             item_maps = [maps / f"{item_id}_physical.tif", maps / f"{item_id}_value.tif"]
             futures = [
-                pool.submit(item_sums, tally, run),
-                pool.submit(cogs.write, item_maps[0], result.physical, physical_tags),
-                pool.submit(cogs.write, item_maps[1], result.value_yuan, value_tags),
+                pool.submit(cogs.write, item_maps[0], outcome.physical, physical_tags),
+                pool.submit(cogs.write, item_maps[1], outcome.value_yuan, value_tags),
             ]
-            sum_futures.append(futures[0])
-            arrays = [result.physical, result.value_yuan]
-            arrays += [a for c in result.components for a in (c.physical, c.value_yuan)]
-            in_flight.append((futures, arrays, item_maps))
-            density.add(result.value_yuan)
-            kept.append(without_arrays(run))
-            del run, result
-            del arrays
+            in_flight.append((futures, [outcome.physical, outcome.value_yuan], item_maps))
+            density.add(outcome.value_yuan)
+            kept.append(ItemRun(outcome.service, outcome.result))
+            summed.append(outcome.sums)
+            del outcome
             while len(in_flight) > 1:  # the previous item must be written before the next is taken
                 _finish(*in_flight.popleft(), buffers, previews)
         while in_flight:
             _finish(*in_flight.popleft(), buffers, previews)
-    summed = [future.result() for future in sum_futures]
     return kept, summed, density.density(grid.pixel_area_m2) if kept else None
 
 

@@ -6,9 +6,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from gep.engine.array_pool import default_limit, retained_arrays
-from gep.engine.compute import GridBuffers, ItemRun, iter_item_runs
-from gep.engine.outputs import check_output_dir, without_arrays, write_outputs
+from gep.engine.compute import GridBuffers, ItemRun, iter_item_outcomes
+from gep.engine.outputs import account_tally, check_output_dir, write_outputs
 from gep.inputs.prepare import PreparedInputs, prepare_inputs
 from gep.problems import GepInputError
 from gep.spec import AccountSpec
@@ -65,11 +67,18 @@ def _run_account(
     if not prepared.ok:
         raise GepInputError([p for p in prepared.problems if p.severity == "error"])
     address = scheduler if scheduler is not None else spec.account.scheduler
-    # items stream from the engine into the writer one at a time, so only a few are in memory at once
+    # items stream from the engine into the writer one at a time, so only a few are in memory at once;
+    # each block is summed and its maps rounded to float32 where it is computed
     runs: list[ItemRun] = []
-    # the writer hands each written item's arrays back for assembling later items
-    buffers = GridBuffers(prepared.grid.shape)
-    computed = iter_item_runs(prepared, lambda step, f: report(step, 0.3 + 0.5 * f), scheduler=address, buffers=buffers)
+    # the writer hands each written item's float32 maps back for assembling later items
+    buffers = GridBuffers(prepared.grid.shape, dtype=np.float32)
+    computed = iter_item_outcomes(
+        prepared,
+        account_tally(prepared),
+        lambda step, f: report(step, 0.3 + 0.5 * f),
+        scheduler=address,
+        buffers=buffers,
+    )
     written = write_outputs(
         prepared,
         _recording(computed, runs),
@@ -83,8 +92,8 @@ def _run_account(
     return AccountRun(prepared, tuple(runs), written)
 
 
-def _recording(runs, into: list):
-    """Pass ``runs`` through, remembering each without its arrays (method table, provenance)."""
-    for run in runs:
-        yield run
-        into.append(without_arrays(run))
+def _recording(outcomes, into: list):
+    """Pass ``outcomes`` through, remembering each as a run without arrays (method table, provenance)."""
+    for outcome in outcomes:
+        into.append(ItemRun(outcome.service, outcome.result))
+        yield outcome

@@ -8,12 +8,15 @@ then up the region tree) and the SEEA supply tables (ecosystems: sum over units)
 Zones may overlap anything, so each zone is summed over its own pixel positions.
 
 Totals are accumulated sequentially in pixel order within each key (like ``np.bincount``), so the
-same array gives the same bytes whatever the thread or backend that produced it.
+same array gives the same bytes whatever the thread or backend that produced it. An item computed in
+row blocks is summed block by block (:meth:`Tally.block`, on the thread or worker that computed the
+block) and the blocks' totals are added in row order (:meth:`ArraySums.combine`): the same bytes for
+the same blocks, locally or on a cluster.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,14 +26,18 @@ from gep.zonal import RegionIndex
 
 
 @njit(cache=True, nogil=True)
-def _keyed_sums(values: np.ndarray, keys: np.ndarray, n_keys: int) -> np.ndarray:
+def _keyed_sums(values: np.ndarray, keys: np.ndarray, n_keys: int, rounded: np.ndarray) -> np.ndarray:
     # a run of pixels with the same key adds into a register, then the total goes back to the table:
     # the same additions in the same order as ``out[key] += value`` per pixel, without a round trip
-    # through memory per pixel
+    # through memory per pixel; ``rounded`` (float32, one per pixel, or empty) gets each value too
     out = np.zeros(n_keys, dtype=np.float64)
+    rounding = rounded.size > 0
     current = -1
     total = 0.0
     for i in range(values.size):
+        value = values[i]
+        if rounding:
+            rounded[i] = value
         key = keys[i]
         if key != current:
             if current >= 0:
@@ -38,13 +45,14 @@ def _keyed_sums(values: np.ndarray, keys: np.ndarray, n_keys: int) -> np.ndarray
             current = key
             if key >= 0:
                 total = out[key]
-        if key >= 0:
-            value = values[i]
-            if not np.isnan(value):
-                total += value
+        if key >= 0 and not np.isnan(value):
+            total += value
     if current >= 0:
         out[current] = total
     return out
+
+
+_NOT_ROUNDED = np.empty(0, dtype=np.float32)
 
 
 @njit(cache=True, nogil=True)
@@ -78,6 +86,62 @@ class ArraySums:
         """Total per ecosystem type over the pixels with a class (float64, one per type)."""
         return self.by_unit_ecosystem[:, :-1].sum(axis=0)
 
+    @staticmethod
+    def combine(parts: Sequence[ArraySums]) -> ArraySums:
+        """The sums of an array from the sums of its row blocks (in row order), added in that order."""
+        table = parts[0].by_unit_ecosystem.copy()
+        zones = dict(parts[0].zones)
+        for part in parts[1:]:
+            table += part.by_unit_ecosystem
+            for code, total in part.zones.items():
+                zones[code] += total
+        return ArraySums(table, zones)
+
+
+@dataclass(frozen=True)
+class BlockTally:
+    """The keys and zone positions of a block of rows of the account grid (or of the whole grid):
+    sums the block's arrays on whatever thread or worker computed them (small and picklable: it holds
+    no reference to the region tree).
+
+    Attributes:
+        shape: the block's (rows, columns).
+        keys: int32, one per pixel of the block in row-major order: unit × (ecosystems + 1) + column,
+            -1 outside every region.
+        n_units, n_columns: the table's shape (columns: ecosystem types + 1 for "no class").
+        zones: zone code -> int64 positions of the zone's pixels in the block (row-major).
+    """
+
+    shape: tuple[int, int]
+    keys: np.ndarray
+    n_units: int
+    n_columns: int
+    zones: Mapping[str, np.ndarray]
+
+    def _flat(self, values: np.ndarray) -> np.ndarray:
+        flat = np.asarray(values, dtype=np.float64).ravel()
+        if flat.size != self.keys.size:
+            raise ValueError(f"array of {flat.size} pixels, expected {self.keys.size} (the account grid)")
+        return flat
+
+    def _zone_sums(self, flat: np.ndarray) -> dict[str, float]:
+        return {code: float(_position_sum(flat, positions)) for code, positions in self.zones.items()}
+
+    def sums(self, values: np.ndarray) -> ArraySums:
+        """The sums of ``values`` (an array of the block's shape; NaN = no value)."""
+        flat = self._flat(values)
+        table = _keyed_sums(flat, self.keys, self.n_units * self.n_columns, _NOT_ROUNDED)
+        return ArraySums(table.reshape(self.n_units, self.n_columns), self._zone_sums(flat))
+
+    def sums_and_float32(self, values: np.ndarray) -> tuple[ArraySums, np.ndarray]:
+        """:meth:`sums` of ``values`` and, from the same pass over the pixels, ``values`` rounded to
+        float32 (as the maps store them; the sums are of the float64 values)."""
+        flat = self._flat(values)
+        rounded = np.empty(flat.size, dtype=np.float32)
+        table = _keyed_sums(flat, self.keys, self.n_units * self.n_columns, rounded)
+        sums = ArraySums(table.reshape(self.n_units, self.n_columns), self._zone_sums(flat))
+        return sums, rounded.reshape(self.shape)
+
 
 class Tally:
     """Sums arrays on the account grid by unit × ecosystem and by zone.
@@ -93,18 +157,28 @@ class Tally:
         self.index = index
         self.n_units = len(index.codes)
         self.n_columns = n_ecosystems + 1
+        self.shape = tuple(index.unit_index.shape)
         units = index.unit_index.ravel()
         eco = np.asarray(ecosystems).ravel()
         column = np.where(eco >= 0, eco, n_ecosystems).astype(np.int64)
-        self._keys = np.where(units >= 0, units.astype(np.int64) * self.n_columns + column, -1).astype(np.int32)
-        self._zones = {code: np.flatnonzero(mask.ravel()) for code, mask in index.zone_masks.items()}
+        keys = np.where(units >= 0, units.astype(np.int64) * self.n_columns + column, -1).astype(np.int32)
+        zones = {code: np.flatnonzero(mask.ravel()) for code, mask in index.zone_masks.items()}
+        self.whole = BlockTally(self.shape, keys, self.n_units, self.n_columns, zones)
+        """The tally of the whole grid."""
 
     def sums(self, values: np.ndarray) -> ArraySums:
         """The sums of ``values`` (an array of the grid's shape; NaN = no value)."""
-        flat = np.asarray(values, dtype=np.float64).ravel()
-        if flat.size != self._keys.size:
-            raise ValueError(f"array of {flat.size} pixels, expected {self._keys.size} (the account grid)")
-        table = _keyed_sums(flat, self._keys, self.n_units * self.n_columns).reshape(self.n_units, self.n_columns)
-        zones = {code: float(_position_sum(flat, positions)) for code, positions in self._zones.items()}
-        return ArraySums(table, zones)
+        return self.whole.sums(values)
 
+    def block(self, rows: slice) -> BlockTally:
+        """The tally of the grid's rows ``rows`` (a slice with step 1)."""
+        start, stop, _ = rows.indices(self.shape[0])
+        if (start, stop) == (0, self.shape[0]):
+            return self.whole
+        columns = self.shape[1]
+        first, last = start * columns, stop * columns
+        zones = {}
+        for code, positions in self.whole.zones.items():
+            lo, hi = np.searchsorted(positions, (first, last))
+            zones[code] = positions[lo:hi] - first
+        return BlockTally((stop - start, columns), self.whole.keys[first:last], self.n_units, self.n_columns, zones)
