@@ -172,75 +172,67 @@ def fill_pits(dem, valid, epsilon=False):
         filled elevations, same dtype as ``dem``; invalid pixels keep their input value.
     """
     rows, cols = dem.shape
-    filled = dem.copy()
-    closed = ~valid  # True: closed, or nodata (never opened)
+    # a padded copy (one ring of nodata around the grid) indexed by flat position: neighbours are fixed
+    # offsets and need no bounds checks; the copy becomes the filled surface (a pixel's value changes
+    # only once it is closed, and an open pixel still holds its own elevation)
+    width = cols + 2
+    z, state = _padded(dem, valid)
+    offsets = np.array([1, 1 - width, -width, -1 - width, -1, width - 1, width, width + 1], dtype=np.int64)
     heap = np.empty(2 * max(64, 4 * (rows + cols)), dtype=np.float64)
     hsize = 0
     pit = np.empty(1024, dtype=np.int64)
     psize = 0
     trace = np.empty(1024, dtype=np.int64)
-    for r in range(rows):
-        for c in range(cols):
-            if not valid[r, c]:
+    for r in range(1, rows + 1):
+        for i in range(r * width + 1, r * width + cols + 1):
+            if state[i] != _OPEN:
                 continue
-            edge = r == 0 or c == 0 or r == rows - 1 or c == cols - 1
-            if not edge:
-                for k in range(8):
-                    if not valid[r + DROW[k], c + DCOL[k]]:
-                        edge = True
-                        break
+            edge = False
+            for k in range(8):
+                if state[i + offsets[k]] == _NODATA:
+                    edge = True
+                    break
             if edge:
-                closed[r, c] = True
+                state[i] = _CLOSED
                 if 2 * hsize == heap.shape[0]:
                     heap = grow(heap, 2 * hsize)
-                _hpush(heap, hsize, np.float64(dem[r, c]), r * cols + c)
+                _hpush(heap, hsize, z[i], i)
                 hsize += 1
     while hsize > 0 or psize > 0:
         if psize > 0:
             psize -= 1
-            idx = pit[psize]
+            i = pit[psize]
         else:
-            idx, hsize = _hpop(heap, hsize)
-        r = idx // cols
-        c = idx - r * cols
-        level = np.float64(filled[r, c])
+            i, hsize = _hpop(heap, hsize)
+        level = z[i]
         raised = np.nextafter(level, np.inf) if epsilon else level
         for k in range(8):
-            rn = r + DROW[k]
-            cn = c + DCOL[k]
-            if rn < 0 or rn >= rows or cn < 0 or cn >= cols:
+            n = i + offsets[k]
+            if state[n] != _OPEN:
                 continue
-            if closed[rn, cn]:
-                continue
-            closed[rn, cn] = True
-            z = np.float64(dem[rn, cn])
-            if z <= raised:
-                filled[rn, cn] = raised
+            state[n] = _CLOSED
+            if z[n] <= raised:
+                z[n] = raised
                 if psize == pit.shape[0]:
                     pit = grow(pit, psize)
-                pit[psize] = rn * cols + cn
+                pit[psize] = n
                 psize += 1
                 continue
-            # trace the slope upward from (rn, cn), breadth-first: higher neighbours keep their elevation
+            # trace the slope upward from n, breadth-first: higher neighbours keep their elevation
             tsize = 1
             thead = 0
-            trace[0] = rn * cols + cn
+            trace[0] = n
             while thead < tsize:
-                tidx = trace[thead]
+                t = trace[thead]
                 thead += 1
-                tr = tidx // cols
-                tc = tidx - tr * cols
-                zt = np.float64(dem[tr, tc])
+                zt = z[t]
                 lower_open = False
                 for kk in range(8):
-                    rr = tr + DROW[kk]
-                    cc = tc + DCOL[kk]
-                    if rr < 0 or rr >= rows or cc < 0 or cc >= cols:
+                    m = t + offsets[kk]
+                    if state[m] != _OPEN:
                         continue
-                    if closed[rr, cc]:
-                        continue
-                    if np.float64(dem[rr, cc]) > zt:
-                        closed[rr, cc] = True
+                    if z[m] > zt:
+                        state[m] = _CLOSED
                         if tsize == trace.shape[0]:
                             if thead > 0:  # compact the FIFO
                                 trace[: tsize - thead] = trace[thead:tsize]
@@ -248,16 +240,48 @@ def fill_pits(dem, valid, epsilon=False):
                                 thead = 0
                             else:
                                 trace = grow(trace, tsize)
-                        trace[tsize] = rr * cols + cc
+                        trace[tsize] = m
                         tsize += 1
                     else:
                         lower_open = True
                 if lower_open:
                     if 2 * hsize == heap.shape[0]:
                         heap = grow(heap, 2 * hsize)
-                    _hpush(heap, hsize, zt, tidx)
+                    _hpush(heap, hsize, zt, t)
                     hsize += 1
+    filled = dem.copy()
+    for r in range(rows):
+        base = (r + 1) * width + 1
+        for c in range(cols):
+            if valid[r, c]:
+                filled[r, c] = z[base + c]
     return filled
+
+
+_OPEN, _CLOSED, _NODATA = 0, 1, 2
+"""States of a pixel of :func:`fill_pits`'s padded grid."""
+
+
+@njit(cache=True, nogil=True)
+def _padded(dem, valid):
+    """``dem`` as float64 with one ring of nodata around it, flat, and the pixels' states (open where
+    valid, nodata elsewhere and on the ring)."""
+    rows, cols = dem.shape
+    width = cols + 2
+    z = np.empty((rows + 2) * width, dtype=np.float64)
+    state = np.full((rows + 2) * width, _NODATA, dtype=np.uint8)
+    z[:width] = 0.0
+    z[(rows + 1) * width :] = 0.0
+    for r in range(rows):
+        base = (r + 1) * width
+        z[base] = 0.0
+        z[base + width - 1] = 0.0
+        for c in range(cols):
+            valid_here = valid[r, c]
+            z[base + 1 + c] = np.float64(dem[r, c]) if valid_here else 0.0
+            if valid_here:
+                state[base + 1 + c] = _OPEN
+    return z, state
 
 
 # --------------------------------------------------------------------------- slope
