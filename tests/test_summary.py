@@ -90,6 +90,29 @@ def test_outcomes_are_the_runs_summed_and_rounded(prepared):
     assert water.sums.parts[0][2].by_unit_ecosystem[a].sum() == pytest.approx(100 * 6550.0)
 
 
+def test_demo_outcomes_match_the_masked_runs(tmp_path):
+    """On the Lishui demo (2 km, every item, a city boundary that leaves pixels of the grid outside the
+    account): the unmasked blocks summarized against the masked float64 runs."""
+    from gep.demo.build import build_demo_inputs
+
+    spec, problems = load_spec(build_demo_inputs(tmp_path / "demo", 2000.0, year=2020).spec_path)
+    assert spec is not None, problems
+    demo = prepare_inputs(spec)
+    assert not demo.index.inside.all()
+    tally = account_tally(demo)
+    runs = {r.service.item_id: r.result for r in run_services(demo, chunk_rows=16)}
+    outcomes = list(iter_item_outcomes(demo, tally, chunk_rows=16))
+    assert len(outcomes) == len(runs) >= 15
+    for outcome in outcomes:
+        run = runs[outcome.service.item_id]
+        assert outcome.physical.tobytes() == run.physical.astype(np.float32).tobytes(), outcome.service.item_id
+        assert outcome.value_yuan.tobytes() == run.value_yuan.astype(np.float32).tobytes()
+        expected = tally.sums(run.value_yuan)
+        got = outcome.sums.parts[0][3]
+        np.testing.assert_allclose(got.by_unit_ecosystem, expected.by_unit_ecosystem, rtol=1e-12, atol=1e-6)
+        assert got.zones == pytest.approx(expected.zones, rel=1e-12)
+
+
 def test_later_items_compute_while_the_derived_layers_are_made(prepared, monkeypatch):
     release = threading.Event()
     made = compute.derived_layers
@@ -143,3 +166,25 @@ def test_a_failing_derived_layer_reaches_the_waiting_items(prepared, monkeypatch
     finally:
         release.set()
         backend.close()
+
+
+def test_pixels_outside_the_account_count_nowhere_and_map_to_nan():
+    """Blocks are summed before any masking: the tally must skip pixels outside the account (even in
+    a zone reaching past the regions) and the float32 map must hold NaN there."""
+    from shapely.geometry import box
+
+    from gep.grid import AccountGrid
+    from gep.regions import RegionSet, Zone
+
+    base = regions_fixture()  # regions cover x 0-400 m
+    wide = RegionSet(base.crs, base.regions, (Zone("Q", "reach", "park", box(300, 0, 500, 200)),))
+    grid = AccountGrid.from_bounds((0, 0, 500, 200), 100.0)  # 2 x 5: column 4 is outside every region
+    index = rasterize_regions(wide, grid)
+    assert (index.unit_index[:, 4] == -1).all()
+    ecosystems = np.zeros(grid.shape, dtype=int)
+    values = np.arange(1.0, 11.0).reshape(2, 5)  # finite everywhere, outside too
+    sums, rounded = Tally(index, ecosystems, 1).whole.sums_and_float32(values)
+    assert np.isnan(rounded[:, 4]).all() and rounded[:, :4].tolist() == values[:, :4].tolist()
+    # inside: 1 + 2 + 3 + 4 + 6 + 7 + 8 + 9 = 40; zone Q inside the account is column 3 only: 4 + 9
+    assert sums.by_unit_ecosystem.sum() == 40.0
+    assert sums.zones == {"Q": 13.0}

@@ -246,6 +246,12 @@ def compute_block(service: Service, ctx: ServiceContext, overrides: Overrides) -
     region; for a per-pixel service this is done block by block (blocks without a pixel of the region
     are skipped), which gives the same pixels as doing it on the whole grid.
     """
+    return _mask_outside(_with_overrides(service, ctx, overrides), ctx.inside, tuple(ctx.layers.values()))
+
+
+def _with_overrides(service: Service, ctx: ServiceContext, overrides: Overrides) -> ServiceResult:
+    """The service on ``ctx`` with the region overrides applied (pixels outside the account as the
+    service left them)."""
     result = service.compute(ctx)
     for code, params in overrides:
         mask = ctx.region_mask(code)
@@ -253,13 +259,14 @@ def compute_block(service: Service, ctx: ServiceContext, overrides: Overrides) -
             continue
         regional = service.compute(replace(ctx, params=params))
         result = _merge(result, regional, mask)
-    return _mask_outside(result, ctx.inside, tuple(ctx.layers.values()))
+    return result
 
 
 def summarized_block(service: Service, ctx: ServiceContext, overrides: Overrides, tally: BlockTally) -> BlockOutcome:
-    """:func:`compute_block`, then the block's sums and float32 maps (:func:`summarize_block`); the
-    block's float64 arrays are dropped here."""
-    return summarize_block(compute_block(service, ctx, overrides), tally)
+    """The block computed as by :func:`compute_block`, as its sums and float32 maps
+    (:func:`summarize_block`; the tally skips the pixels outside the account and the maps get NaN
+    there, so the float64 arrays are not masked first); the float64 arrays are dropped here."""
+    return summarize_block(_with_overrides(service, ctx, overrides), tally)
 
 
 def _merge(base: ServiceResult, regional: ServiceResult, mask: np.ndarray) -> ServiceResult:

@@ -29,16 +29,17 @@ from gep.zonal import RegionIndex
 def _keyed_sums(values: np.ndarray, keys: np.ndarray, n_keys: int, rounded: np.ndarray) -> np.ndarray:
     # a run of pixels with the same key adds into a register, then the total goes back to the table:
     # the same additions in the same order as ``out[key] += value`` per pixel, without a round trip
-    # through memory per pixel; ``rounded`` (float32, one per pixel, or empty) gets each value too
+    # through memory per pixel; ``rounded`` (float32, one per pixel, or empty) gets each value too,
+    # NaN outside the account (key -1)
     out = np.zeros(n_keys, dtype=np.float64)
     rounding = rounded.size > 0
     current = -1
     total = 0.0
     for i in range(values.size):
         value = values[i]
-        if rounding:
-            rounded[i] = value
         key = keys[i]
+        if rounding:
+            rounded[i] = value if key >= 0 else np.nan
         if key != current:
             if current >= 0:
                 out[current] = total
@@ -109,7 +110,10 @@ class BlockTally:
         keys: int32, one per pixel of the block in row-major order: unit × (ecosystems + 1) + column,
             -1 outside every region.
         n_units, n_columns: the table's shape (columns: ecosystem types + 1 for "no class").
-        zones: zone code -> int64 positions of the zone's pixels in the block (row-major).
+        zones: zone code -> int64 positions of the zone's pixels inside the account in the block
+            (row-major).
+
+    Pixels outside the account (key -1) count in no sum, so arrays need not be masked first.
     """
 
     shape: tuple[int, int]
@@ -135,7 +139,8 @@ class BlockTally:
 
     def sums_and_float32(self, values: np.ndarray) -> tuple[ArraySums, np.ndarray]:
         """:meth:`sums` of ``values`` and, from the same pass over the pixels, ``values`` rounded to
-        float32 (as the maps store them; the sums are of the float64 values)."""
+        float32 with NaN outside the account (as the maps store them; the sums are of the float64
+        values)."""
         flat = self._flat(values)
         rounded = np.empty(flat.size, dtype=np.float32)
         table = _keyed_sums(flat, self.keys, self.n_units * self.n_columns, rounded)
@@ -162,7 +167,7 @@ class Tally:
         eco = np.asarray(ecosystems).ravel()
         column = np.where(eco >= 0, eco, n_ecosystems).astype(np.int64)
         keys = np.where(units >= 0, units.astype(np.int64) * self.n_columns + column, -1).astype(np.int32)
-        zones = {code: np.flatnonzero(mask.ravel()) for code, mask in index.zone_masks.items()}
+        zones = {code: np.flatnonzero(mask.ravel() & (keys >= 0)) for code, mask in index.zone_masks.items()}
         self.whole = BlockTally(self.shape, keys, self.n_units, self.n_columns, zones)
         """The tally of the whole grid."""
 
