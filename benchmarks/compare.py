@@ -11,8 +11,9 @@ For each model, ``<inputs>/<model>.json`` is run
 * by gep, in a subprocess ``python -c "from gep.invest.cli import app; app()" MODEL DS --out WS``, or
   in-process with ``--gep-inprocess`` (then no peak memory is measured).
 
-Each workspace is deleted before its run (InVEST's task graph would otherwise skip work). Wall time is
-measured around the subprocess (best of ``--repeat``); peak memory is the maximum resident set size
+Each workspace is deleted before its run (InVEST's task graph would otherwise skip work) and dirty pages
+are flushed to disk before each timed run. Wall time is measured around the subprocess (best of
+``--repeat``); peak memory is the maximum resident set size
 reported by ``/usr/bin/time -v``. Agreement (:func:`raster_agreement`): per output raster listed in
 :data:`OUTPUTS`, over pixels valid in both, the largest per-pixel relative difference, the largest
 difference relative to the raster's largest value, the largest absolute difference and the correlation,
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -65,7 +67,11 @@ GEP_DRIVER = "from gep.invest.cli import app; app()"
 
 
 def timed(cmd: list[str]) -> tuple[float, float, str]:
-    """Run ``cmd`` under ``/usr/bin/time -v``; return (wall seconds, peak RSS MB, combined output)."""
+    """Run ``cmd`` under ``/usr/bin/time -v``; return (wall seconds, peak RSS MB, combined output).
+
+    Dirty pages are flushed first (``os.sync``), so that a run does not pay for writing back the files
+    of the run before it (InVEST's SDR workspace holds gigabytes of intermediate rasters)."""
+    os.sync()
     start = time.perf_counter()
     proc = subprocess.run(["/usr/bin/time", "-v", *cmd], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     wall = time.perf_counter() - start

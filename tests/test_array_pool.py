@@ -143,3 +143,18 @@ def test_worker_threads_share_the_pool_without_mixing_blocks():
 def test_threads_started_outside_a_block_keep_the_default_handler():
     with ThreadPoolExecutor(1, initializer=adopt_retained_arrays) as pool:
         assert pool.submit(handler_name).result() != HANDLER_NAME
+
+
+def test_numpy_huge_page_advice_is_switched_off_unless_the_user_chose(monkeypatch):
+    from gep.engine.array_pool import _multiarray, avoid_numpy_huge_pages
+
+    numpy_api = _multiarray()
+    before = numpy_api._get_madvise_hugepage()
+    try:
+        numpy_api._set_madvise_hugepage(True)
+        monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", "1")
+        assert avoid_numpy_huge_pages() is False and numpy_api._get_madvise_hugepage() is True
+        monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE")
+        assert avoid_numpy_huge_pages() is True and numpy_api._get_madvise_hugepage() is False
+    finally:
+        numpy_api._set_madvise_hugepage(before)

@@ -31,11 +31,13 @@ def invest(
     # every input block is read once: a small GDAL block cache saves memory and costs no time
     # (set before GDAL first uses its cache; a GDAL_CACHEMAX set by the user wins)
     os.environ.setdefault("GDAL_CACHEMAX", "128")
+    from gep.engine.array_pool import avoid_numpy_huge_pages
     from gep.i18n import check_lang
     from gep.invest import run_datastack
     from gep.invest.io import COMPRESSIONS, output_compression
     from gep.problems import GepInputError
 
+    avoid_numpy_huge_pages()  # huge-page faults cost more than they save on VMs (see its docstring)
     if compress not in COMPRESSIONS:
         raise typer.BadParameter(f"expected one of {', '.join(COMPRESSIONS)}", param_hint="--compress")
 
