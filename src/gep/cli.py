@@ -102,6 +102,9 @@ def demo(
 ) -> None:
     """Run gep on the bundled Lishui (丽水) demo: real boundaries, synthetic rasters and tables."""
     from gep.demo.runner import run_demo
+    from gep.engine.array_pool import avoid_numpy_huge_pages
+
+    avoid_numpy_huge_pages()  # building the demo inputs runs outside the account's allocator
 
     code = run_demo(out=out, resolution=resolution, lang=_lang(lang), quiet=quiet, cache=cache, scheduler=scheduler)
     raise typer.Exit(code)
