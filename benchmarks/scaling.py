@@ -76,9 +76,14 @@ def one_run(resolution: float, cache: Path, workers: int, reports: bool) -> dict
     import tomllib
 
     from gep.demo.runner import demo_inputs, output_spec_text
+    from gep.engine.array_pool import avoid_numpy_huge_pages
     from gep.engine.run import run_account
     from gep.inputs.prepare import prepare_inputs
     from gep.spec import parse_spec
+
+    # `gep account` prepares the inputs inside run_account, whose allocator gives no huge-page advice;
+    # here prepare_inputs runs on its own, so switch numpy's advice off as the CLI's path has it
+    avoid_numpy_huge_pages()
 
     text = output_spec_text(demo_inputs(resolution, cache))
     out = Path(tempfile.mkdtemp(prefix="gep-scaling-")) / "account"
